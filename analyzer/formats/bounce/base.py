@@ -1,0 +1,76 @@
+"""What decoders share: the :class:`Hit` they return and small helpers for codes and dates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from ...smtp import find_reply, is_enhanced
+
+_SPACE = re.compile(r"\s+")
+_QMAIL_CODE = re.compile(r"\(#([245])\.(\d{1,3})\.(\d{1,3})\)")
+
+
+@dataclass(slots=True)
+class Hit:
+    """One recipient a bounce reports on, as the decoder found it."""
+
+    recipient: str
+    status: str = "bounced"
+    diagnostic: str = ""
+    smtp_code: str | None = None
+    enhanced_code: str | None = None
+    remote_mta: str | None = None
+    time: datetime | None = None
+    command: str | None = None
+    category: str | None = None
+    queue_id: str | None = None
+
+
+def squash(text: str) -> str:
+    """Whitespace runs as one space, ends stripped."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def codes(text: str) -> tuple[str | None, str | None]:
+    """The SMTP reply code and enhanced status code quoted in ``text`` (qmail's ``(#5.1.1)`` too)."""
+    reply, enhanced = find_reply(text[:4000])
+    if enhanced is None:
+        qmail = _QMAIL_CODE.search(text)
+        if qmail:
+            enhanced = ".".join(qmail.groups())
+    if reply is not None and reply[0] not in "245":
+        reply = None
+    if enhanced is not None and not is_enhanced(enhanced):
+        enhanced = None
+    return reply, enhanced
+
+
+def prefer(status: str | None, diagnostic_code: str | None) -> str | None:
+    """The better of a DSN Status and the code quoted in the diagnostic (a specific one wins).
+
+    >>> prefer("5.0.0", "5.1.1")
+    '5.1.1'
+    """
+    if not status or not is_enhanced(status):
+        return diagnostic_code
+    if not diagnostic_code or diagnostic_code == status:
+        return status
+    if status[0] == diagnostic_code[0] and (status.endswith(".0.0") or status.endswith(".0")):
+        return diagnostic_code
+    return status
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A timezone-aware datetime of an RFC 5322 date, or None."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when

@@ -1,0 +1,263 @@
+"""A read-only view of one parsed message that every bounce decoder reads.
+
+Everything is computed lazily and once: decoded header values, the human-readable text of the
+bounce (up to the copy of the original message), the delivery-status blocks and the headers of
+the original message.  Decoding never raises: unknown charsets fall back to latin-1 and 8-bit
+header bytes are replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from email.header import decode_header
+from email.message import Message
+from email.parser import HeaderParser
+from email.policy import compat32
+from email.utils import getaddresses, parseaddr
+from functools import cached_property
+
+_FOLD = re.compile(r"\r?\n[ \t]+")
+_TAGS = re.compile(r"<[^<>]{0,2000}>")
+_ENTITIES = {"&nbsp;": " ", "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&#39;": "'"}
+_ENTITY = re.compile(r"&(?:nbsp|lt|gt|amp|quot|#39);")
+_BLOCK_SPLIT = re.compile(r"\n[ \t]*\n")
+_FIELD = re.compile(r"([A-Za-z][\w-]{0,40})[ \t]*:[ \t]*(.*)")
+_HEADER_PARSER = HeaderParser(policy=compat32)
+
+#: Lines after which a bounce quotes the original message (its text ends there).
+_ORIGINAL_MARKERS = re.compile(
+    r"^[ \t]*(?:"
+    r"-{2,}[ \t]*(?:this is a copy of|below this line|original message|the original message|"
+    r"original mail|returned message|message headers follow|headers of (?:the )?original|"
+    r"the header of the original|the headers of your message|unsent message below|"
+    r"copy of the message|rfc822 headers|forwarded message)"
+    r"|message headers follow"
+    r"|(?:original|returned) message (?:header|follow)s?"
+    r"|the (?:original message|header of the original message) (?:was received|is following|follows)"
+    r"|--- the header of the original message is following"
+    r"|content-type:[ \t]*(?:message/rfc822|text/rfc822-headers)"
+    r")",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def clean(text: str) -> str:
+    """``text`` with undecodable bytes (surrogate escapes) replaced."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def decode_value(value: object) -> str:
+    """A header value as text: RFC 2047 words decoded, folding removed, bad bytes replaced."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    text = clean(_FOLD.sub(" ", text))
+    if "=?" not in text:
+        return text.strip()
+    try:
+        out = []
+        for chunk, charset in decode_header(text):
+            if isinstance(chunk, bytes):
+                out.append(_decode_bytes(chunk, charset))
+            else:
+                out.append(chunk)
+        return "".join(out).strip()
+    except Exception:  # noqa: BLE001 - a broken encoded word stays as it is
+        return text.strip()
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    try:
+        return data.decode(charset or "ascii", "replace")
+    except LookupError:
+        return data.decode("latin-1")
+
+
+def payload_text(part: Message) -> str:
+    """The decoded text of a leaf part (transfer encoding and charset undone)."""
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001
+        data = None
+    if data is None:
+        raw = part.get_payload()
+        return clean(raw) if isinstance(raw, str) else ""
+    if not isinstance(data, bytes):
+        return clean(str(data))
+    charset = part.get_content_charset() or "utf-8"
+    if charset in ("us-ascii", "ascii"):
+        charset = "utf-8"
+    text = _decode_bytes(data, charset)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def html_to_text(html: str) -> str:
+    """Rough text of an HTML body: tags dropped, common entities decoded."""
+    html = re.sub(r"(?i)<br[^>]{0,20}>|</(?:p|div|tr|li|h\d)>", "\n", html)
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group(0)], _TAGS.sub("", html))
+
+
+def field_blocks(text: str) -> list[dict[str, str]]:
+    """``Name: value`` blocks separated by blank lines (continuation lines unfolded)."""
+    blocks = []
+    for chunk in _BLOCK_SPLIT.split(_FOLD.sub(" ", text.replace("\r\n", "\n"))):
+        fields: dict[str, str] = {}
+        for line in chunk.split("\n"):
+            match = _FIELD.match(line.strip())
+            if match:
+                fields.setdefault(match.group(1).lower(), match.group(2).strip())
+        if fields:
+            blocks.append(fields)
+    return blocks
+
+
+def address_of(value: str) -> str:
+    """The bare lower-cased address of a header or DSN value (``rfc822; <a@b>`` -> ``a@b``)."""
+    if ";" in value:
+        value = value.split(";", 1)[1]
+    value = value.strip().strip("<>").strip()
+    if "<" in value or " " in value:
+        value = parseaddr(value)[1] or value
+    return value.strip().strip("<>\"'.,;:").lower()
+
+
+class Mail:
+    """What decoders read of one message; properties are computed on first use."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        #: A decoder that covers several families names the one it recognised here.
+        self.decoded_by = ""
+
+    def header(self, name: str) -> str:
+        """The decoded value of the first ``name`` header, or ``""``."""
+        return decode_value(self.message.get(name))
+
+    @cached_property
+    def sender(self) -> str:
+        """The bounce's From address, lower-cased."""
+        return parseaddr(self.header("From"))[1].lower()
+
+    @cached_property
+    def subject(self) -> str:
+        """The bounce's Subject."""
+        return self.header("Subject")
+
+    @cached_property
+    def content_type(self) -> str:
+        """The top-level content type."""
+        return self.message.get_content_type()
+
+    @cached_property
+    def parts(self) -> list[Message]:
+        """Every part of the message (the message itself first)."""
+        try:
+            return list(self.message.walk())
+        except Exception:  # noqa: BLE001
+            return [self.message]
+
+    def parts_of(self, *types: str) -> list[Message]:
+        """The parts whose content type is one of ``types``."""
+        return [p for p in self.parts if p.get_content_type() in types]
+
+    @cached_property
+    def body_text(self) -> str:
+        """Text of the bounce's own readable parts (not of the attached original), in order."""
+        message = self.message
+        if not message.is_multipart():
+            text = payload_text(message)
+            return html_to_text(text) if message.get_content_type() == "text/html" else text
+        texts: list[str] = []
+        htmls: list[str] = []
+        self._collect(message, texts, htmls)
+        if texts:
+            return "\n".join(texts)
+        return "\n".join(html_to_text(h) for h in htmls)
+
+    def _collect(self, part: Message, texts: list[str], htmls: list[str]) -> None:
+        payload = part.get_payload()
+        if not isinstance(payload, list):
+            return
+        for sub in payload:
+            if not isinstance(sub, Message):
+                continue
+            ctype = sub.get_content_type()
+            if sub.is_multipart():
+                if ctype != "message/rfc822":
+                    self._collect(sub, texts, htmls)
+            elif ctype == "text/plain" or ctype == "text/enriched":
+                texts.append(payload_text(sub))
+            elif ctype == "text/html":
+                htmls.append(payload_text(sub))
+
+    @cached_property
+    def text(self) -> str:
+        """The readable text up to the first line that introduces the original message."""
+        body = self.body_text
+        match = _ORIGINAL_MARKERS.search(body)
+        return body[: match.start()] if match else body
+
+    @cached_property
+    def quoted_original(self) -> str:
+        """The text after the original-message marker of the body (an inline copy), or ``""``."""
+        body = self.body_text
+        match = _ORIGINAL_MARKERS.search(body)
+        return body[match.end() :] if match else ""
+
+    @cached_property
+    def dsn_blocks(self) -> list[dict[str, str]]:
+        """Field blocks of the ``message/delivery-status`` parts (per-message block first)."""
+        blocks: list[dict[str, str]] = []
+        for part in self.parts_of("message/delivery-status", "message/global-delivery-status"):
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                for sub in payload:
+                    if isinstance(sub, Message):
+                        block = {k.lower(): decode_value(v) for k, v in reversed(sub.items())}
+                        if block:
+                            blocks.append(block)
+            else:
+                blocks.extend(field_blocks(payload_text(part)))
+        return blocks
+
+    @cached_property
+    def original(self) -> Message | None:
+        """The headers (and maybe body) of the original message, when the bounce carries them."""
+        for part in self.parts:
+            ctype = part.get_content_type()
+            if ctype in ("message/rfc822", "message/global") and part is not self.message:
+                payload = part.get_payload()
+                if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                    return payload[0]
+            if ctype in ("text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header"):
+                return _parse_headers(payload_text(part))
+        quoted = self.quoted_original.lstrip("\n")
+        if quoted:
+            return _parse_headers(quoted)
+        return None
+
+    @cached_property
+    def original_recipients(self) -> list[str]:
+        """To/Cc addresses of the original message, lower-cased."""
+        original = self.original
+        if original is None:
+            return []
+        values = [decode_value(v) for v in original.get_all("To", []) + original.get_all("Cc", [])]
+        return [a.lower() for _, a in getaddresses(values) if "@" in a]
+
+
+def _parse_headers(text: str) -> Message | None:
+    start = re.search(r"(?m)^[A-Za-z][\w-]{0,40}:[ \t]", text[:4000])
+    if start is None:
+        return None
+    try:
+        headers = _HEADER_PARSER.parsestr(text[start.start() :], headersonly=True)
+    except Exception:  # noqa: BLE001
+        return None
+    return headers if headers.keys() else None

@@ -1,0 +1,112 @@
+"""RFC 3464 delivery status notifications: the fallback for every message.
+
+Per-recipient blocks (Final-Recipient, Original-Recipient, Action, Status, Diagnostic-Code,
+Remote-MTA, Last-Attempt-Date) of ``message/delivery-status`` parts, or the same fields written
+into the text of a bounce.  When a block has no Diagnostic-Code the human-readable part is
+searched for the recipient's paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...smtp import is_enhanced
+from . import scan
+from .base import Hit, codes, parse_date, prefer, squash
+from .mail import Mail, address_of, field_blocks
+
+NAME = "rfc3464"
+
+ACTIONS = {
+    "failed": "bounced", "failure": "bounced", "delayed": "deferred", "delivered": "sent",
+    "relayed": "sent", "expanded": "sent", "deliverable": "sent",
+}
+_INLINE = re.compile(r"(?im)^[ \t]*(?:final|original)-recipient[ \t]*:")
+_PREFIX = re.compile(r"^(?:smtp|x-[\w-]{1,30}|unix|dns|mta|x400|rfc822)[ \t]*;[ \t]*", re.IGNORECASE)
+_FAMILIES = (
+    ("lhost-postfix", re.compile(r"x-postfix-|the postfix program", re.IGNORECASE)),
+    ("lhost-sendmail", re.compile(r"sendmail", re.IGNORECASE)),
+    ("lhost-exim", re.compile(r"\bexim\b", re.IGNORECASE)),
+)
+
+
+def _value(field: str) -> str:
+    return _PREFIX.sub("", field).strip()
+
+
+def _blocks(mail: Mail) -> list[dict[str, str]]:
+    blocks = mail.dsn_blocks
+    if any("final-recipient" in b or "original-recipient" in b for b in blocks):
+        return blocks
+    body = mail.body_text
+    if _INLINE.search(body):
+        return field_blocks(body)
+    return []
+
+
+def decode(mail: Mail) -> list[Hit]:
+    """Hits of the recipient blocks of a DSN; ``[]`` when the message carries none."""
+    blocks = _blocks(mail)
+    if not blocks:
+        return []
+    per_message: dict[str, str] = {}
+    hits: list[Hit] = []
+    text_hits: dict[str, Hit] | None = None
+    for block in blocks:
+        final = block.get("final-recipient") or block.get("original-recipient")
+        if not final:
+            for key, value in block.items():
+                per_message.setdefault(key, value)
+            continue
+        recipient = address_of(final)
+        if "@" not in recipient and block.get("original-recipient"):
+            recipient = address_of(block["original-recipient"])
+        if "@" not in recipient and not recipient:
+            continue
+        action = block.get("action", "").strip().lower().split()[0:1]
+        status = block.get("status", "").strip().split(" ")[0]
+        status = status if is_enhanced(status) else ""
+        diagnostic = squash(_value(block.get("diagnostic-code", "")))
+        reply, quoted = codes(diagnostic)
+        if not diagnostic or reply is None:
+            if text_hits is None:
+                text_hits = {h.recipient: h for h in scan.blocks(mail.text)}
+            extra = text_hits.get(recipient)
+            if extra is not None and extra.diagnostic and extra.diagnostic not in diagnostic:
+                diagnostic = squash(f"{diagnostic} {extra.diagnostic}") if diagnostic else extra.diagnostic
+                reply, quoted = codes(diagnostic)
+        enhanced = prefer(status, quoted)
+        kind = ACTIONS.get(action[0] if action else "", "")
+        if not kind:
+            klass = (enhanced or reply or "5")[0]
+            kind = "sent" if klass == "2" else "deferred" if klass == "4" and not _failed(mail) else "bounced"
+        remote = _value(block.get("remote-mta", "")) or None
+        when = parse_date(block.get("last-attempt-date") or per_message.get("arrival-date"))
+        hits.append(
+            Hit(
+                recipient=recipient,
+                status=kind,
+                diagnostic=diagnostic,
+                smtp_code=reply,
+                enhanced_code=enhanced,
+                remote_mta=remote,
+                time=when,
+                queue_id=per_message.get("x-postfix-queue-id") or None,
+            )
+        )
+    if hits:
+        mail.decoded_by = _family(mail, per_message)
+    return hits
+
+
+def _failed(mail: Mail) -> bool:
+    return "fail" in mail.subject.lower() or "undeliver" in mail.subject.lower()
+
+
+def _family(mail: Mail, per_message: dict[str, str]) -> str:
+    """The MTA that wrote the DSN when it says so (for the ``parser`` column), else rfc3464."""
+    evidence = " ".join([*per_message.keys(), per_message.get("reporting-mta", ""), mail.text[:600]])
+    for name, pattern in _FAMILIES:
+        if pattern.search(evidence):
+            return name
+    return NAME

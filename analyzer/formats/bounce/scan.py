@@ -1,0 +1,82 @@
+"""Recipients and their error text in the human-readable part of a bounce.
+
+Most non-standard bounces list each failed address on a line of its own (``<a@b>:``,
+``  a@b``, ``a@b: reason``, ``<a@b>... reason``, ``RCPT To:<a@b>``) followed by the error text;
+:func:`blocks` finds those lines and the text that belongs to each.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .base import Hit, codes, squash
+
+ADDRESS = r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
+_ADDRESS = re.compile(ADDRESS)
+#: A line that names one failed recipient; group "addr" is the address, "rest" any text after it.
+_RECIPIENT_LINES = [
+    re.compile(rf"^[\"']?<?(?:mailto:)?(?P<addr>{ADDRESS})>?[\"']?\s*(?:[:.]|\.\.\.)?\s*$"),
+    re.compile(rf"^<(?P<addr>{ADDRESS})>\s*(?::|\.\.\.|,)?\s*(?P<rest>.{{0,2000}})$"),
+    re.compile(rf"^(?P<addr>{ADDRESS})\s*(?::|\.\.\.)\s*(?P<rest>.{{1,2000}})$"),
+    re.compile(
+        rf"^(?:rcpt to|recipient address|recipient|original recipient|failed recipient|addressed to|"
+        rf"invalid recipient|unknown recipient|to|address|e-?mail address)\s*:\s*"
+        rf"(?:[^<>\n]{{0,80}}<)?(?P<addr>{ADDRESS})>?(?P<rest>.{{0,2000}})$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"^(?P<lead>.{{0,200}}?(?:delivering your (?:mail|message) to|could not be delivered to|"
+        rf"not (?:be )?deliver(?:ed|able) to|delivery to|failed to deliver to|"
+        rf"your message to|message to|sent to|send to|deliver to|to reach)\s*:?\s*)"
+        rf"<?(?P<addr>{ADDRESS})>?(?P<rest>.{{0,2000}})$",
+        re.IGNORECASE,
+    ),
+]
+_SKIP = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailer_daemon|noreply|no-reply)@", re.IGNORECASE)
+
+
+def find_recipient_lines(lines: list[str], exclude: set[str]) -> list[tuple[int, str, str]]:
+    """(line number, address, rest of the line) of every line that names a recipient."""
+    found = []
+    for number, raw in enumerate(lines):
+        line = raw.strip()
+        if "@" not in line or len(line) > 2100:
+            continue
+        for pattern in _RECIPIENT_LINES:
+            match = pattern.match(line)
+            if match is None:
+                continue
+            address = match.group("addr").lower().strip(".")
+            if address in exclude or _SKIP.match(address):
+                break
+            rest = match.groupdict().get("rest") or ""
+            lead = match.groupdict().get("lead") or ""
+            found.append((number, address, f"{lead} {rest}".strip()))
+            break
+    return found
+
+
+def blocks(text: str, exclude: set[str] | None = None) -> list[Hit]:
+    """One hit per recipient named on a line of ``text``, with the text up to the next one."""
+    lines = text.split("\n")
+    found = find_recipient_lines(lines, exclude or set())
+    hits: dict[str, Hit] = {}
+    for index, (number, address, rest) in enumerate(found):
+        end = found[index + 1][0] if index + 1 < len(found) else len(lines)
+        body = squash(" ".join([rest, *lines[number + 1 : end]])[:8000])
+        hit = hits.get(address)
+        if hit is None:
+            hits[address] = Hit(recipient=address, diagnostic=body)
+        elif body and body not in hit.diagnostic:
+            hit.diagnostic = squash(f"{hit.diagnostic} {body}")
+    for hit in hits.values():
+        hit.smtp_code, hit.enhanced_code = codes(hit.diagnostic)
+    return list(hits.values())
+
+
+def addresses(text: str) -> list[str]:
+    """Every address in ``text``, lower-cased, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for match in _ADDRESS.finditer(text[:200000]):
+        seen.setdefault(match.group(0).lower().strip("."), None)
+    return list(seen)

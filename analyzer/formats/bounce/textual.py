@@ -1,0 +1,133 @@
+"""Plain-text bounces of MTAs and providers that do not write RFC 3464 (Exim, qmail, Gmail, ...).
+
+These formats differ in wording only, so one detector serves them all: :data:`FAMILIES` is a
+table of (parser name, evidence pattern); the first family whose pattern matches the bounce's
+From, Subject, Received lines or opening text names the parser.  The recipients and their error
+text are found by :func:`analyzer.formats.bounce.scan.blocks`; ``X-Failed-Recipients`` and the
+original message's ``To`` are the fallbacks.  A message that no family claims and that does not
+look like a bounce (daemon sender, bounce subject, failure header) is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from email.utils import getaddresses
+
+from . import scan
+from .base import Hit, codes, squash
+from .mail import Mail, decode_value
+
+NAME = "lhost-text"
+
+#: (parser name, evidence) in the order tried; the evidence is searched in From, Subject,
+#: X-Mailer, Received and the first 2,000 characters of the text.
+FAMILIES: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile(pattern, re.IGNORECASE))
+    for name, pattern in [
+        ("lhost-dragonfly", r"dragonfly mail agent"),
+        ("lhost-qmail", r"qmail-send program|\bqmail\b.{0,40}(?:invoked|program)|\(#[45]\.\d{1,3}\.\d{1,3}\)"),
+        ("lhost-exim", r"\bexim\b|mail delivery software|x-failed-recipients"),
+        ("lhost-googlegroups", r"googlegroups\.com|google groups"),
+        ("lhost-gmail", r"technical details of (?:permanent|temporary) failure|google tried to deliver"),
+        ("lhost-yahoo", r"unable to deliver your message to the following address"),
+        ("lhost-postfix", r"postfix program|this is the mail system at host"),
+        ("lhost-sendmail", r"transcript of session follows|the following addresses had"),
+        ("lhost-opensmtpd", r"opensmtpd|this is the mailer-daemon, please do not reply"),
+        ("lhost-courier", r"courier mail server"),
+        ("lhost-exchange", r"microsoft exchange|did not reach (?:the following|some or all)|"
+                           r"delivery has failed to these recipients"),
+        ("lhost-notes", r"lotus notes|\bdomino\b"),
+        ("lhost-mailru", r"mail\.ru"),
+        ("lhost-gmx", r"\bgmx\b|web\.de"),
+        ("lhost-zoho", r"\bzoho\b"),
+        ("lhost-messagingserver", r"messaging server|iplanet|sun java"),
+        ("lhost-imailserver", r"\bimail\b|ipswitch"),
+        ("lhost-mailfoundry", r"mailfoundry"),
+        ("lhost-mxlogic", r"mxlogic"),
+        ("lhost-verizon", r"verizon"),
+        ("lhost-kddi", r"ezweb|au\.com|kddi"),
+        ("lhost-biglobe", r"biglobe"),
+        ("lhost-fml", r"\bfml\b"),
+        ("lhost-einsundeins", r"1und1|1&1"),
+        ("lhost-apachejames", r"apache james|\bjames\b"),
+        ("lhost-activehunter", r"activehunter"),
+    ]
+]
+_DAEMON = re.compile(
+    r"^(?:mailer[-_]?daemon|postmaster|mail[-_]?daemon|mail[-_]delivery|maildelivery|"
+    r"mdaemon|bounce[sd]?|returned|nobody|root)(?:[-+.][\w.-]{0,40})?@",
+    re.IGNORECASE,
+)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|delivery (?:status|fail|notification|problem|report)|"
+    r"mail delivery|returned mail|failure notice|failed mail|could not (?:be )?deliver|"
+    r"non[- ]?deliver|nondeliverable|not (?:be )?delivered|delivery failure|"
+    r"warning: (?:could not|message)|rejected|error sending|bounce|mail system error|"
+    r"unzustellbar|non remis|no entregado|不達|エラー|配送",
+    re.IGNORECASE,
+)
+_DELAYED = re.compile(
+    r"\bdelayed\b|will (?:continue|keep) (?:trying|to try)|not yet been delivered|"
+    r"will be retried|still trying|temporary (?:failure|problem)|warning: message",
+    re.IGNORECASE,
+)
+_PERMANENT = re.compile(r"permanent(?:ly)? (?:error|fail)|given up|giving up|failed permanently", re.IGNORECASE)
+
+
+def _evidence(mail: Mail) -> str:
+    received = " ".join(decode_value(v) for v in mail.message.get_all("Received", [])[:3])
+    return " ".join(
+        [mail.header("From"), mail.subject, mail.header("X-Mailer"), received, mail.text[:2000]]
+    )
+
+
+def is_bounce(mail: Mail) -> bool:
+    """True for a message that says it is a delivery failure notice."""
+    if mail.message.get("X-Failed-Recipients"):
+        return True
+    if "report" in mail.content_type and "delivery-status" in mail.message.get("Content-Type", "").lower():
+        return True
+    return bool(_DAEMON.match(mail.sender)) or bool(_BOUNCE_SUBJECT.search(mail.subject))
+
+
+def family(mail: Mail) -> str:
+    """The parser name of the first family whose evidence the message shows, else ``lhost-text``."""
+    evidence = _evidence(mail)
+    for name, pattern in FAMILIES:
+        if pattern.search(evidence):
+            return name
+    return NAME
+
+
+def _failed_header(mail: Mail) -> list[str]:
+    values = [decode_value(v) for v in mail.message.get_all("X-Failed-Recipients", [])]
+    return [a.lower() for _, a in getaddresses(values) if "@" in a]
+
+
+def decode(mail: Mail) -> list[Hit]:
+    """Hits of a plain-text bounce; ``[]`` for mail that is not one."""
+    if not is_bounce(mail):
+        return []
+    text = mail.text
+    exclude = {mail.sender}
+    bounce_to = [a.lower() for _, a in getaddresses([mail.header("To")]) if a]
+    hits = scan.blocks(text, exclude | set(bounce_to))
+    failed = _failed_header(mail)
+    if failed:
+        by_address = {h.recipient: h for h in hits}
+        hits = [by_address.get(a) or Hit(recipient=a) for a in dict.fromkeys(failed)]
+    if not hits:
+        originals = [a for a in mail.original_recipients if a not in exclude][:1]
+        hits = [Hit(recipient=a) for a in originals]
+    if not hits:
+        return []
+    whole = squash(text)[:4000]
+    temporary = bool(_DELAYED.search(text)) and not _PERMANENT.search(text)
+    for hit in hits:
+        if not hit.diagnostic:
+            hit.diagnostic = whole
+            hit.smtp_code, hit.enhanced_code = codes(whole)
+        klass = (hit.enhanced_code or hit.smtp_code or "")[:1]
+        hit.status = "deferred" if (klass == "4" or (not klass and temporary)) and temporary else "bounced"
+    mail.decoded_by = family(mail)
+    return hits

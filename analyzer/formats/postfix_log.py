@@ -1,0 +1,355 @@
+"""Postfix logs: the syslog header is parsed once, then the payload is dispatched by daemon.
+
+One record per delivery attempt (``to=<...>, ... status=...``), per expired message and per
+inbound refusal (``NOQUEUE: reject``, postscreen, ``milter-reject``).  Every other line is
+counted as noise, or as unparsed when it looks like a delivery or reject line we could not read.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from ..records import Record, Tally
+from ..smtp import code_class, find_reply
+from ..sources import Input
+
+NAME = "postfix-log"
+UNIT = "lines"
+
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+
+# Syslog headers: classic / maillog_file ("Mar  1 00:00:18 host" or "Mar 01 ..."), RFC 3339,
+# and the year-first "2013 Jun 10 06:27:30.123 host".  prog = syslog name + daemon, pid optional.
+_TAIL = r" (?P<host>\S{1,255}) (?P<prog>[^\s\[:]{1,128})(?:\[\d{1,10}\])?: (?P<msg>.*)"
+_CLASSIC = re.compile(
+    r"(?:(?P<year>\d{4}) )?(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) "
+    r"(?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?" + _TAIL
+)
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?"
+    r"(?P<tz>Z|[+-]\d\d:?\d\d)?" + _TAIL
+)
+
+_QID = r"(?P<qid>[0-9A-Za-z]{5,20})"
+_DELIVERY = re.compile(
+    _QID + r": to=(?:<(?P<to>[^>]{0,512})>|(?P<bare_to>[^,\s<>]{1,512})), "
+    r"(?:orig_to=(?:<(?P<orig>[^>]{0,512})>|(?P<bare_orig>[^,\s<>]{1,512})), )?"
+    r"relay=(?P<relay>[^,\s]{1,300}),(?: [a-z_]{1,20}=[^,\s]{0,100},){0,8} "
+    r"dsn=(?P<dsn>\d\.\d{1,3}\.\d{1,3}), status=(?P<status>[a-z-]{1,40})(?: \((?P<text>.*?)\)?)?\s*$"
+)
+#: Delivery statuses that are outcomes; ``deliverable``/``undeliverable`` are address-verification probes.
+DELIVERY_STATUSES = frozenset({"sent", "deferred", "bounced", "expired"})
+_QMGR_FROM = re.compile(_QID + r": from=<(?P<from>[^>]{0,512})>")
+_REMOVED = re.compile(_QID + r": removed")
+_REJECT = re.compile(
+    r"(?P<qid>NOQUEUE|[0-9A-Za-z]{5,20}): (?P<kind>reject|milter-reject): (?P<cmd>[A-Z-]{2,20}) "
+    r"from (?P<client>[^\s\[]{0,300}\[[^\]]{0,100}\](?::\d{1,5})?|[^:\s]{1,300}): (?P<text>.*)"
+)
+_ENVELOPE = re.compile(r";? from=<(?P<from>[^>]{0,512})>,? to=<(?P<to>[^>]{0,512})>")
+_ENVELOPE_START = re.compile(r";? from=<[^>]{0,512}>")
+_HOST_IP = re.compile(r"^([^\[\s]{0,300})\[([^\]]{0,100})\]")
+
+# What a delivery agent says when there was no SMTP reply, and the seed's category for it.
+_REMOTE_REPLY = re.compile(r"host (\S{1,300}?)\[([^\]]{0,100})\] (?:said|refused to talk to me): (.*)")
+_IN_REPLY_TO = re.compile(r"\s*\(in reply to (.{1,40}?) command\)\s*$")
+_CONNECT = re.compile(r"connect to (\S{1,300}?)\[([^\]]{0,100})\](?::\d+)?: (.*)")
+_LOST = re.compile(r"(?:lost connection with|conversation with) (\S{1,300}?)\[([^\]]{0,100})\]")
+_CONNECT_CATEGORIES = (("refused", "111"), ("timed out", "101"), ("no route", "101"), ("unreachable", "101"))
+
+DELIVERY_AGENTS = frozenset({"smtp", "lmtp", "local", "virtual", "pipe", "error", "discard", "retry", "relay"})
+REJECTING_DAEMONS = frozenset({"smtpd", "postscreen", "cleanup"})
+POSTFIX_DAEMONS = DELIVERY_AGENTS | REJECTING_DAEMONS | frozenset({
+    "qmgr", "nqmgr", "bounce", "defer", "trace", "pickup", "anvil", "scache", "tlsmgr", "tlsproxy",
+    "dnsblog", "master", "postfix-script", "postqueue", "postsuper", "sendmail", "showq", "verify",
+    "flush", "proxymap", "spawn", "oqmgr", "postdrop", "postlog", "postmap", "postalias", "lmtp",
+})
+
+
+def sniff(head: bytes, path: Path | None) -> bool:
+    """True when the first lines look like syslog lines."""
+    text = head[:8192].decode("utf-8", "replace")
+    return any(_header(line) for line in text.splitlines()[:20])
+
+
+def _header(line: str) -> re.Match[str] | None:
+    return _CLASSIC.match(line) or _RFC3339.match(line)
+
+
+def _is_postfix_line(line: str) -> bool:
+    m = _header(line)
+    if m is None:
+        return False
+    prog = m.group("prog")
+    return "/" in prog and prog.rpartition("/")[2] in POSTFIX_DAEMONS
+
+
+def _split_host_ip(value: str) -> tuple[str | None, str | None]:
+    match = _HOST_IP.match(value)
+    if match:
+        return match.group(1) or None, match.group(2) or None
+    return value or None, None
+
+
+def _domain(address: str | None) -> str | None:
+    if not address or "@" not in address:
+        return None
+    return address.rpartition("@")[2].lower() or None
+
+
+class _Clock:
+    """Turns syslog timestamps into datetimes, inferring the year of year-less ones."""
+
+    def __init__(self, reference: datetime | None) -> None:
+        self.reference = reference or datetime.now()
+        self.year: int | None = None
+        self.last_month = 0
+
+    def classic(self, m: re.Match[str]) -> datetime | None:
+        month = _MONTHS.get(m.group("mon"))
+        if month is None:
+            return None
+        if m.group("year"):
+            year = int(m.group("year"))
+        else:
+            if self.year is None:
+                # the log ends before the file's date: a first month after it means last year
+                self.year = self.reference.year - (1 if month > self.reference.month + 1 else 0)
+            elif month < self.last_month - 6:
+                self.year += 1  # the log ran over New Year
+            elif month > self.last_month + 6 and self.last_month:
+                self.year -= 1  # out-of-order line from the old year; rare
+            year = self.year
+            self.last_month = month
+        hms = m.group("hms")
+        frac = m.group("frac")
+        try:
+            return datetime(
+                year, month, int(m.group("day")), int(hms[:2]), int(hms[3:5]), int(hms[6:8]),
+                int(frac[1:7].ljust(6, "0")) if frac else 0,
+            )
+        except ValueError:
+            return None
+
+    @staticmethod
+    def rfc3339(m: re.Match[str]) -> datetime | None:
+        text = f"{m.group('date')}T{m.group('hms')}{(m.group('frac') or '')[:7]}"
+        tz = m.group("tz")
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if tz:
+            if tz == "Z":
+                return moment.replace(tzinfo=timezone.utc)
+            sign = 1 if tz[0] == "+" else -1
+            digits = tz[1:].replace(":", "")
+            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            return moment.replace(tzinfo=timezone(sign * offset))
+        return moment
+
+
+def parse_reply(text: str) -> dict[str, str | None]:
+    """Remote host/IP, reply code, enhanced code, command and category from a status text."""
+    found: dict[str, str | None] = {"diagnostic": text}
+    if text.startswith("delivery temporarily suspended: "):
+        text = text[len("delivery temporarily suspended: "):]
+    remote = _REMOTE_REPLY.match(text)
+    if remote:
+        reply = remote.group(3)
+        command = _IN_REPLY_TO.search(reply)
+        if command:
+            found["smtp_command"] = command.group(1)
+            reply = reply[: command.start()]
+        found["remote_mta"], found["remote_ip"] = remote.group(1), remote.group(2)
+        found["smtp_code"], found["enhanced_code"] = find_reply(reply[:64])
+        return found
+    if text[:3].isdigit() and text[3:4] in (" ", "-", ""):
+        found["smtp_code"], found["enhanced_code"] = find_reply(text[:64])
+        return found
+    connect = _CONNECT.match(text)
+    if connect:
+        found["remote_mta"], found["remote_ip"] = connect.group(1), connect.group(2)
+        problem = connect.group(3).lower()
+        found["category"] = next((c for word, c in _CONNECT_CATEGORIES if word in problem), "101")
+        return found
+    if text.startswith("Host or domain name not found") or text.startswith("Name service error"):
+        found["category"] = "512"
+        return found
+    lost = _LOST.match(text)
+    if lost:
+        found["remote_mta"], found["remote_ip"] = lost.group(1), lost.group(2)
+        found["category"] = "447"
+    return found
+
+
+class _Parser:
+    """State of one log input: in-flight senders by queue id, the clock, the tally."""
+
+    def __init__(self, source: Input, tally: Tally) -> None:
+        self.name = source.name
+        self.tally = tally
+        self.clock = _Clock(source.mtime)
+        self.senders: dict[tuple[str, str], str] = {}
+        self.handlers: dict[str, Callable[[re.Match[str], str, str, str], Record | None]] = {
+            **{agent: self.delivery for agent in DELIVERY_AGENTS},
+            "smtpd": self.reject, "postscreen": self.reject, "cleanup": self.reject,
+            "qmgr": self.qmgr, "nqmgr": self.qmgr, "oqmgr": self.qmgr,
+        }
+
+    def time(self, m: re.Match[str]) -> datetime | None:
+        return self.clock.classic(m) if "mon" in m.re.groupindex else self.clock.rfc3339(m)
+
+    def run(self, lines: Iterator[str]) -> Iterator[Record]:
+        tally = self.tally
+        classic, rfc3339, handlers = _CLASSIC.match, _RFC3339.match, self.handlers
+        lineno = 0
+        for lineno, line in enumerate(lines, 1):  # noqa: B007
+            if "status=" not in line and "reject" not in line and "qmgr" not in line:
+                # cheap prefilter: no delivery, reject or queue-manager line can lack all three
+                tally.noise += 1
+                continue
+            m = classic(line) or rfc3339(line)
+            if m is None:
+                if line.strip():
+                    tally.noise += 1
+                    tally.noise_kinds["not a syslog line"] += 1
+                else:
+                    tally.noise += 1
+                    tally.noise_kinds["empty line"] += 1
+                continue
+            prog = m.group("prog")
+            daemon = prog.rpartition("/")[2]
+            handler = handlers.get(daemon) if "/" in prog or daemon in POSTFIX_DAEMONS else None
+            if handler is None:
+                tally.noise += 1
+                if len(tally.noise_kinds) < 200 or prog in tally.noise_kinds:
+                    tally.noise_kinds[prog if "/" in prog else f"other program ({prog})"] += 1
+                continue
+            record = handler(m, m.group("msg"), prog, f"{self.name}:{lineno}")
+            if record is None:
+                continue
+            tally.used += 1
+            tally.records += 1
+            yield record
+        tally.read = lineno
+
+    def _noise(self, kind: str) -> None:
+        self.tally.noise += 1
+        self.tally.noise_kinds[kind] += 1
+
+    def delivery(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
+        if " status=" not in msg:
+            self._noise(prog)
+            return None
+        d = _DELIVERY.match(msg)
+        if d is None:
+            self.tally.add_unparsed(where, msg)
+            return None
+        qid, recipient, orig_to, relay, enhanced, status, text = d.group(
+            "qid", "to", "orig", "relay", "dsn", "status", "text"
+        )
+        if status not in DELIVERY_STATUSES:
+            self._noise("address verification probe (not a delivery)")
+            return None
+        if recipient is None:
+            recipient, orig_to = d.group("bare_to"), orig_to or d.group("bare_orig")
+        host = m.group("host")
+        found = parse_reply(text) if text else {}
+        remote_mta, remote_ip = found.get("remote_mta"), found.get("remote_ip")
+        if remote_mta is None and relay != "none":
+            remote_mta, remote_ip = _split_host_ip(relay)
+        smtp_code = found.get("smtp_code")
+        return Record(
+            time=self.time(m), host=host, queue_id=qid,
+            sender=self.senders.get((host, qid)), recipient=recipient, domain=_domain(recipient),
+            status=status, smtp_code=smtp_code, enhanced_code=enhanced,
+            code_class=code_class(enhanced, smtp_code), diagnostic=text or None,
+            remote_mta=remote_mta, reason=None, hard=None, source=where, parser=NAME,
+            remote_ip=remote_ip, transport=prog.rpartition("/")[2], smtp_command=found.get("smtp_command"),
+            category=found.get("category"), orig_to=orig_to,
+        )
+
+    def qmgr(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
+        sender_m = _QMGR_FROM.match(msg)
+        host = m.group("host")
+        if sender_m is not None:
+            qid, sender = sender_m.group("qid"), sender_m.group("from")
+            if "status=expired" in msg:
+                self.senders.pop((host, qid), None)
+                return Record(
+                    time=self.time(m), host=host, queue_id=qid, sender=sender, recipient=None,
+                    domain=None, status="expired", smtp_code=None, enhanced_code=None,
+                    code_class=None, diagnostic=msg.partition("status=")[2] or None,
+                    remote_mta=None, reason=None, hard=None, source=where, parser=NAME,
+                    transport=prog.rpartition("/")[2],
+                )
+            self.senders[(host, qid)] = sender
+            self._noise(prog)
+            return None
+        removed = _REMOVED.match(msg)
+        if removed is not None:
+            self.senders.pop((host, removed.group("qid")), None)
+        elif "status=" in msg:
+            self.tally.add_unparsed(where, msg)
+            return None
+        self._noise(prog)
+        return None
+
+    def reject(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
+        if "reject: " not in msg or "reject_warning" in msg:
+            self._noise(prog)
+            return None
+        r = _REJECT.match(msg)
+        if r is None:
+            # e.g. cleanup "reject: header ..." or "reject: body ..." (header_checks)
+            if ": reject: header " in msg or ": reject: body " in msg:
+                return self._content_reject(m, msg, prog, where)
+            self.tally.add_unparsed(where, msg)
+            return None
+        text = r.group("text")
+        envelope = _ENVELOPE.search(text)
+        start = _ENVELOPE_START.search(text)
+        reply = text[: start.start()] if start else text.partition("; proto=")[0]
+        smtp_code, enhanced = find_reply(reply[:64])
+        client_host, client_ip = _split_host_ip(r.group("client"))
+        recipient = envelope.group("to") if envelope else None
+        qid = r.group("qid")
+        return Record(
+            time=self.time(m), host=m.group("host"), queue_id=None if qid == "NOQUEUE" else qid,
+            sender=envelope.group("from") if envelope else None, recipient=recipient or None,
+            domain=_domain(recipient), status="rejected", smtp_code=smtp_code, enhanced_code=enhanced,
+            code_class=code_class(enhanced, smtp_code), diagnostic=reply.strip() or None,
+            remote_mta=client_host, reason=None, hard=None, source=where, parser=NAME,
+            remote_ip=client_ip, transport=prog.rpartition("/")[2], smtp_command=r.group("cmd"),
+        )
+
+    def _content_reject(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
+        qid, _, rest = msg.partition(": reject: ")
+        envelope = _ENVELOPE.search(rest)
+        reply = rest.rpartition(": ")[2] if envelope else rest
+        smtp_code, enhanced = find_reply(reply[:64])
+        recipient = envelope.group("to") if envelope else None
+        return Record(
+            time=self.time(m), host=m.group("host"), queue_id=qid, sender=envelope.group("from") if envelope else None,
+            recipient=recipient or None, domain=_domain(recipient), status="rejected", smtp_code=smtp_code,
+            enhanced_code=enhanced, code_class=code_class(enhanced, smtp_code), diagnostic=rest[:2000],
+            remote_mta=None, reason=None, hard=None, source=where, parser=NAME,
+            transport=prog.rpartition("/")[2], smtp_command="DATA",
+        )
+
+
+def parse(source: Input, tally: Tally) -> Iterator[Record]:
+    """Records of one Postfix log input; ``tally`` counts every line."""
+    with source.open() as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None)
+        yield from _Parser(source, tally).run(iter(text))
+    if tally.read and not tally.used and not tally.unparsed:
+        lines = source.head.decode("utf-8", "replace").splitlines()
+        if not any(_is_postfix_line(line) for line in lines):
+            tally.warnings.append(
+                f"{source.name}: none of its {tally.read} lines was recognised as a Postfix log line"
+            )

@@ -1,0 +1,174 @@
+"""Records -> pandas DataFrame, and pure groupings from that DataFrame to smaller DataFrames.
+
+Nothing here knows about file formats or templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from operator import attrgetter
+
+import pandas as pd
+import pyarrow as pa
+
+from .records import COLUMNS, CORE_COLUMNS, Record
+from .textnorm import normalize
+
+STRING = pd.StringDtype("pyarrow")
+CATEGORIES = ("host", "status", "code_class", "reason", "transport", "parser", "category", "smtp_command")
+ATTEMPT_STATUSES = ("sent", "deferred", "bounced", "expired")
+TIMELINE_STATUSES = ("sent", "deferred", "bounced", "expired", "rejected")
+OUTCOMES = ("sent", "deferred", "bounced", "expired", "rejected", "complaint", "autoreply")
+
+
+def to_frame(records: Iterable[Record]) -> pd.DataFrame:
+    """A DataFrame with one row per record: the export columns first, then the extra ones."""
+    rows = list(map(attrgetter(*COLUMNS), records))
+    data = dict(zip(COLUMNS, map(list, zip(*rows, strict=True)), strict=True)) if rows else {c: [] for c in COLUMNS}
+    times = data.pop("time")
+    frame = pd.DataFrame({"time": _times(times)})
+    for name in COLUMNS[1:]:
+        values = data[name]
+        if name == "hard":
+            frame[name] = pd.array(values, dtype="boolean")
+        elif name in CATEGORIES:
+            frame[name] = pd.Categorical(values)
+        else:
+            frame[name] = pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
+    return frame[list(CORE_COLUMNS) + [c for c in COLUMNS if c not in CORE_COLUMNS]]
+
+
+def _times(values: list[datetime | None]) -> pd.Series:
+    """Timezone-aware (UTC) when every stamp carries an offset, else naive local time."""
+    aware = [v for v in values if v is not None and v.tzinfo is not None]
+    if aware and len(aware) == sum(v is not None for v in values):
+        return pd.Series(pd.to_datetime(values, utc=True))
+    if aware:  # mixed: keep the wall clock of offset stamps rather than drop them
+        values = [v.replace(tzinfo=None) if v is not None else None for v in values]
+    return pd.Series(pd.to_datetime(values), dtype="datetime64[us]")
+
+
+def attempts(df: pd.DataFrame) -> pd.DataFrame:
+    """Outbound delivery attempts and outcomes (no inbound refusals, complaints or auto-replies)."""
+    return df.loc[df["status"].isin(ATTEMPT_STATUSES)]
+
+
+def by_status(df: pd.DataFrame) -> pd.DataFrame:
+    """Count of records per status, in a fixed order."""
+    counts = df["status"].astype(STRING).value_counts()
+    order = [s for s in OUTCOMES if s in counts.index] + sorted(set(counts.index) - set(OUTCOMES))
+    return pd.DataFrame({"status": order, "count": [int(counts[s]) for s in order]})
+
+
+def by_code_class(df: pd.DataFrame) -> pd.DataFrame:
+    """Records per status and code class (2/4/5, or 'none' when there is no code)."""
+    klass = df["code_class"].astype(STRING).fillna("none")
+    table = (
+        df.assign(code_class=klass, status=df["status"].astype(STRING))
+        .groupby(["status", "code_class"], observed=True)
+        .size()
+        .rename("count")
+        .reset_index()
+    )
+    return table.sort_values(["status", "code_class"], ignore_index=True)
+
+
+def by_enhanced_code(df: pd.DataFrame) -> pd.DataFrame:
+    """Records per enhanced status code and status, the most frequent first."""
+    failing = df.loc[df["enhanced_code"].notna() & (df["status"].astype(STRING) != "sent")]
+    table = (
+        failing.assign(status=failing["status"].astype(STRING))
+        .groupby(["enhanced_code", "status"], observed=True)
+        .size()
+        .rename("count")
+        .reset_index()
+    )
+    return table.sort_values(["count", "enhanced_code"], ascending=[False, True], ignore_index=True)
+
+
+def by_reply_code(df: pd.DataFrame) -> pd.DataFrame:
+    """Records per SMTP reply code (or connection-level category when there was no reply)."""
+    code = df["smtp_code"].fillna(df["category"].astype(STRING).map(lambda c: f"({c})", na_action="ignore"))
+    table = df.assign(code=code.fillna("none")).groupby("code").size().rename("count").reset_index()
+    return table.sort_values(["count", "code"], ascending=[False, True], ignore_index=True)
+
+
+def by_domain(df: pd.DataFrame) -> pd.DataFrame:
+    """Per recipient domain: attempts by outcome, bounce rate and deferral rate.
+
+    ``bounce_rate`` = bounced / (sent + bounced + expired): the share of final outcomes that failed;
+    ``deferral_rate`` = deferred / all attempts.
+    """
+    outbound = attempts(df)
+    table = (
+        outbound.assign(status=outbound["status"].astype(STRING), domain=outbound["domain"].fillna("(none)"))
+        .pivot_table(index="domain", columns="status", values="source", aggfunc="count", fill_value=0)
+        .reindex(columns=list(ATTEMPT_STATUSES), fill_value=0)
+    )
+    table.columns.name = None
+    table = table.astype("int64")
+    total = table.sum(axis=1)
+    final = table["sent"] + table["bounced"] + table["expired"]
+    table = table.assign(
+        total=total,
+        bounce_rate=(table["bounced"] + table["expired"]).div(final.where(final > 0)).fillna(0.0),
+        deferral_rate=table["deferred"].div(total.where(total > 0)).fillna(0.0),
+    )
+    failures = table["bounced"] + table["deferred"] + table["expired"]
+    return (
+        table.assign(failures=failures)
+        .sort_values(["failures", "total"], ascending=False)
+        .reset_index()
+    )
+
+
+def by_reason(df: pd.DataFrame) -> pd.DataFrame:
+    """Failed records per reason with the hard-bounce count."""
+    failed = df.loc[~df["status"].isin(("sent",))]
+    table = (
+        failed.assign(reason=failed["reason"].astype(STRING).fillna("undefined"),
+                      hard=failed["hard"].fillna(False))
+        .groupby("reason")
+        .agg(count=("source", "size"), hard=("hard", "sum"))
+        .reset_index()
+    )
+    table = table.assign(hard=table["hard"].astype("int64"))
+    return table.sort_values(["count", "reason"], ascending=[False, True], ignore_index=True)
+
+
+def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50) -> pd.DataFrame:
+    """The most frequent failure texts per domain, after removing addresses, ids and numbers."""
+    failed = df.loc[df["diagnostic"].notna() & ~df["status"].isin(("sent",))]
+    if failed.empty:
+        return pd.DataFrame(columns=["domain", "pattern", "count", "status", "reason", "example"])
+    uniques = failed["diagnostic"].unique()
+    patterns = dict(zip(uniques, map(normalize, uniques), strict=True))
+    grouped = (
+        failed.assign(pattern=failed["diagnostic"].map(patterns), domain=failed["domain"].fillna("(none)"),
+                      status=failed["status"].astype(STRING), reason=failed["reason"].astype(STRING))
+        .groupby(["domain", "pattern"])
+        .agg(count=("source", "size"), status=("status", "first"), reason=("reason", "first"),
+             example=("diagnostic", "first"))
+        .reset_index()
+        .sort_values(["count", "domain"], ascending=[False, True])
+    )
+    top = grouped.groupby("domain", sort=False).head(per_domain)
+    return top.head(limit).reset_index(drop=True)
+
+
+def over_time(df: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
+    """Records per time bucket (hourly, or daily for spans over 3 days) and status."""
+    timed = df.loc[df["time"].notna()]
+    if timed.empty:
+        return pd.DataFrame(columns=["time", *TIMELINE_STATUSES, "total"])
+    if freq is None:
+        span = timed["time"].max() - timed["time"].min()
+        freq = "D" if span > pd.Timedelta(days=3) else "h"
+    table = (
+        timed.assign(bucket=timed["time"].dt.floor(freq), status=timed["status"].astype(STRING))
+        .pivot_table(index="bucket", columns="status", values="source", aggfunc="count", fill_value=0)
+    )
+    table.columns.name = None
+    table = table.reindex(columns=list(TIMELINE_STATUSES), fill_value=0).astype("int64")
+    return table.assign(total=table.sum(axis=1)).rename_axis("time").reset_index()

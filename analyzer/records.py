@@ -1,0 +1,116 @@
+"""The one record type every input format produces, and the accounting of input."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: Column order of the export contract (``--csv``, ``load()``); extra columns follow.
+CORE_COLUMNS = (
+    "time", "host", "queue_id", "sender", "recipient", "domain", "status", "smtp_code",
+    "enhanced_code", "code_class", "diagnostic", "remote_mta", "reason", "hard", "source",
+)
+
+
+@dataclass(slots=True)
+class Record:
+    """One delivery attempt, inbound refusal or bounced recipient; flat scalar fields.
+
+    Parsers fill the raw fields; :mod:`analyzer.classify` sets ``reason``, ``hard`` and ``rule``
+    once, in place (a record belongs to the pipeline until it has been classified).
+    """
+
+    time: datetime | None
+    host: str | None
+    queue_id: str | None
+    sender: str | None
+    recipient: str | None
+    domain: str | None
+    status: str
+    smtp_code: str | None
+    enhanced_code: str | None
+    code_class: str | None
+    diagnostic: str | None
+    remote_mta: str | None
+    reason: str | None
+    hard: bool | None
+    source: str
+    parser: str = ""
+    remote_ip: str | None = None
+    transport: str | None = None
+    smtp_command: str | None = None
+    category: str | None = None
+    rule: str | None = None
+    message_id: str | None = None
+    orig_from: str | None = None
+    orig_to: str | None = None
+    subject: str | None = None
+
+    def replace(self, **changes: object) -> Record:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+COLUMNS = tuple(f.name for f in dataclasses.fields(Record))
+
+
+@dataclass
+class Tally:
+    """Counts for one input: every line (logs) or message (mailboxes) lands in exactly one bucket."""
+
+    source: str
+    kind: str
+    unit: str = "lines"
+    read: int = 0
+    used: int = 0
+    noise: int = 0
+    unparsed: int = 0
+    records: int = 0
+    examples: list[str] = field(default_factory=list)
+    noise_kinds: Counter = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    MAX_EXAMPLES = 5
+
+    def add_unparsed(self, where: str, text: str) -> None:
+        """Count one unparsable line or message, keeping a few examples."""
+        self.unparsed += 1
+        if len(self.examples) < self.MAX_EXAMPLES:
+            self.examples.append(f"{where}: {text[:300]}")
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON and templates."""
+        return {
+            "source": self.source, "kind": self.kind, "unit": self.unit, "read": self.read,
+            "used": self.used, "noise": self.noise, "unparsed": self.unparsed,
+            "records": self.records, "unparsed_examples": list(self.examples),
+            "noise_kinds": dict(self.noise_kinds.most_common(10)),
+        }
+
+
+@dataclass
+class Accounting:
+    """What happened to every input; totals are sums over the inputs' tallies."""
+
+    tallies: list[Tally] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def total(self, unit: str, name: str) -> int:
+        """Sum of one counter over the inputs counted in ``unit`` (lines or messages)."""
+        return sum(getattr(t, name) for t in self.tallies if t.unit == unit)
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON and templates."""
+        totals = {
+            unit: {n: self.total(unit, n) for n in ("read", "used", "noise", "unparsed", "records")}
+            for unit in ("lines", "messages")
+        }
+        return {
+            "lines": totals["lines"],
+            "messages": totals["messages"],
+            "records": sum(t.records for t in self.tallies),
+            "inputs": [t.to_dict() for t in self.tallies],
+            "warnings": list(self.warnings),
+        }
