@@ -1,7 +1,9 @@
 """Reply codes and diagnostic text -> Sisimai reason and hard/soft, for every input format.
 
-The knowledge lives in ``data/reasons.toml``; this module is the short loop that applies it
-in a fixed precedence and says which rule decided.
+The knowledge lives in ``data/reasons.toml`` (phrases, code tables, the precedence) and
+``data/providers.toml`` (receiving providers whose wording changes the reason); this module is
+the short loop that applies it in the fixed precedence documented at the top of reasons.toml
+and says which rule decided.
 """
 
 from __future__ import annotations
@@ -17,6 +19,37 @@ from typing import Any
 from .records import Record
 from .textnorm import rule_text
 
+#: Sisimai's reason names.
+REASONS = frozenset([
+    "authfailure", "badreputation", "blocked", "contenterror", "delivered", "exceedlimit", "expired",
+    "failedstarttls", "feedback", "filtered", "hasmoved", "hostunknown", "mailboxfull", "mailererror",
+    "mesgtoobig", "networkerror", "norelaying", "notaccept", "notcompliantrfc", "onhold",
+    "policyviolation", "rejected", "requireptr", "securityerror", "spamdetected", "speeding",
+    "suppressed", "suspend", "syntaxerror", "systemerror", "systemfull", "toomanyconn", "undefined",
+    "userunknown", "vacation", "virusdetected",
+])
+
+# The SMTP command a reply answered, read from the usual wordings of Postfix, Exim, sendmail, qmail...
+_COMMANDS = (
+    ("RCPT", re.compile(r"rcpt to\b|\brcpt\b|\[rcpt_to\]|does not like recipient|recipient address rejected",
+                        re.IGNORECASE)),
+    ("DATA", re.compile(r"end of data|\bdata command|after data\b|our final data|\[data\]|smtp command data",
+                        re.IGNORECASE)),
+    ("MAIL", re.compile(r"mail from\b|\[mail_from\]", re.IGNORECASE)),
+    ("HELO", re.compile(r"\b(?:ehlo|helo)\b|initial connection|greeting", re.IGNORECASE)),
+)
+
+
+def command_of(text: str) -> str | None:
+    """The SMTP command ``text`` says the reply answered (``RCPT``, ``DATA``, ``MAIL``, ``HELO``)."""
+    head = text[:3000]
+    best: tuple[int, str] | None = None
+    for name, pattern in _COMMANDS:
+        match = pattern.search(head)
+        if match is not None and (best is None or match.start() < best[0]):
+            best = (match.start(), name)
+    return best[1] if best else None
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -28,38 +61,86 @@ class Decision:
 
 
 def load_rules(path: Path | None = None) -> dict[str, Any]:
-    """The bundled ``reasons.toml`` or the TOML file at ``path``."""
+    """The bundled ``reasons.toml`` plus ``providers.toml``, or the TOML file at ``path``."""
     if path is None:
-        return tomllib.loads(resources.files("analyzer.data").joinpath("reasons.toml").read_text("utf-8"))
+        data = resources.files("analyzer.data")
+        rules = tomllib.loads(data.joinpath("reasons.toml").read_text("utf-8"))
+        providers = tomllib.loads(data.joinpath("providers.toml").read_text("utf-8"))
+        rules["provider"] = providers.get("provider", [])
+        return rules
     with open(path, "rb") as handle:
         return tomllib.load(handle)
 
 
 def merge_rules(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """``extra``'s phrase rules go first; its code tables override ``base``'s entries."""
+    """``extra``'s phrase and provider rules go first; its code tables override ``base``'s entries."""
     merged = dict(base)
-    merged["phrase"] = list(extra.get("phrase", [])) + list(base.get("phrase", []))
-    for table in ("status", "codes", "categories", "replies"):
+    for listed in ("phrase", "provider"):
+        merged[listed] = list(extra.get(listed, [])) + list(base.get(listed, []))
+    merged["promote"] = list(extra.get("promote", [])) + list(base.get("promote", []))
+    for table in ("status", "codes", "categories", "replies", "fallback"):
         merged[table] = {**base.get(table, {}), **extra.get(table, {})}
+    for listed in ("strong_codes", "hard", "hard_when_permanent"):
+        if listed in extra:
+            merged[listed] = list(extra[listed])
     return merged
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    reason: str
+    pattern: re.Pattern[str]
+    commands: frozenset[str]
+    otherwise: str | None
+    otherwise_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Provider:
+    name: str
+    hosts: re.Pattern[str]
+    rules: tuple[tuple[str, re.Pattern[str]], ...]
 
 
 class Classifier:
     """Applies the rules of one rule set; decisions are cached on normalised text.
 
     Phrase patterns read :func:`analyzer.textnorm.rule_text`: addresses, hosts, IPs, ids and
-    numbers are placeholders there (``*@*``, ``<host>``, ``<ip>``, ``<id>``, ``<n>``).
+    numbers are placeholders there (``*@*``, ``<host>``, ``<ip>``, ``<id>``, ``<n>``).  Provider
+    rules read the raw text lower-cased (their host patterns need the host names).
     """
 
     def __init__(self, rules: dict[str, Any]) -> None:
         self._status: dict[str, str] = rules.get("status", {})
         self._phrases = [
-            (entry["reason"], re.compile("|".join(f"(?:{p})" for p in entry["patterns"]), re.IGNORECASE))
+            _Phrase(
+                entry["reason"], _compile(entry["patterns"]),
+                frozenset(entry.get("commands", ())), entry.get("otherwise"),
+                tuple(entry.get("otherwise_codes", ())),
+            )
             for entry in rules.get("phrase", [])
         ]
+        self._providers = [
+            _Provider(
+                entry["name"], _compile(entry["hosts"]),
+                tuple((r["reason"], _compile(r["patterns"])) for r in entry.get("rules", [])),
+            )
+            for entry in rules.get("provider", [])
+        ]
+        self._strong = frozenset(rules.get("strong_codes", ()))
         self._codes: dict[str, str] = rules.get("codes", {})
         self._categories: dict[str, str] = rules.get("categories", {})
         self._replies: dict[str, str] = rules.get("replies", {})
+        self._fallback: dict[str, str] = rules.get("fallback", {})
+        self._promote = {
+            (entry["reason"], entry.get("status", ""), code): entry["to"]
+            for entry in rules.get("promote", [])
+            for code in entry.get("codes", ())
+        }
         self._hard = frozenset(rules.get("hard", ()))
         self._hard_when_permanent = frozenset(rules.get("hard_when_permanent", ()))
         self.decide = lru_cache(maxsize=65536)(self._decide)
@@ -67,8 +148,16 @@ class Classifier:
     def classify(self, record: Record) -> Record:
         """Set ``reason``, ``hard`` and ``rule`` of ``record`` and return it."""
         status = record.status
-        pattern = "" if status in self._status or not record.diagnostic else rule_text(record.diagnostic)
-        decision = self.decide(status, record.smtp_code, record.enhanced_code, record.category, pattern)
+        diagnostic = record.diagnostic or ""
+        if status in self._status or not diagnostic:
+            pattern = raw = ""
+        else:
+            pattern = rule_text(diagnostic)
+            raw = " ".join((record.remote_mta or "", record.domain or "", diagnostic[:3000])).lower()
+        command = (record.smtp_command or "").upper()[:4] or (command_of(diagnostic) if diagnostic else None)
+        decision = self.decide(
+            status, record.smtp_code, record.enhanced_code, record.category, pattern, raw, command
+        )
         record.reason, record.hard, record.rule = decision.reason, decision.hard, decision.rule
         return record
 
@@ -79,32 +168,72 @@ class Classifier:
         enhanced: str | None,
         category: str | None,
         text: str,
+        raw: str = "",
+        command: str | None = None,
     ) -> Decision:
         klass = (enhanced or smtp_code or "")[:1]
-        reason, rule = self._reason(status, smtp_code, enhanced, category, text)
-        hard = (reason in self._hard and klass != "4") or (
-            reason in self._hard_when_permanent and klass == "5"
+        reason, rule = self._reason(status, smtp_code, enhanced, category, text, raw, command)
+        promoted = self._promote.get((reason, status, enhanced or ""))
+        if promoted is not None:
+            reason, rule = promoted, f"{rule}->promote:{promoted}"
+        hard = status != "deferred" and (
+            (reason in self._hard and klass != "4") or (reason in self._hard_when_permanent and klass == "5")
         )
         return Decision(reason, hard, rule)
 
+    def _code_reason(self, enhanced: str) -> tuple[str, str] | None:
+        if enhanced in self._codes:
+            return self._codes[enhanced], f"code:{enhanced}"
+        subject = enhanced.rsplit(".", 1)[0] + ".*"
+        if subject in self._codes:
+            return self._codes[subject], f"code:{subject}"
+        return None
+
     def _reason(
-        self, status: str, smtp_code: str | None, enhanced: str | None, category: str | None, text: str
+        self,
+        status: str,
+        smtp_code: str | None,
+        enhanced: str | None,
+        category: str | None,
+        text: str,
+        raw: str,
+        command: str | None,
     ) -> tuple[str, str]:
         if status in self._status:
             return self._status[status], f"status:{status}"
-        for reason, pattern in self._phrases:
-            if text and pattern.search(text):
-                return reason, f"phrase:{reason}"
+        if category in REASONS:
+            return category, f"hint:{category}"  # type: ignore[return-value]
+        if raw:
+            for provider in self._providers:
+                if provider.hosts.search(raw):
+                    for reason, pattern in provider.rules:
+                        if pattern.search(raw):
+                            return reason, f"provider:{provider.name}:{reason}"
+        if enhanced and enhanced in self._strong and enhanced in self._codes:
+            return self._codes[enhanced], f"code:{enhanced}"
+        if text:
+            for phrase in self._phrases:
+                if phrase.pattern.search(text) is None:
+                    continue
+                if phrase.otherwise and (
+                    (command and command not in phrase.commands)
+                    or (not command and bool(phrase.otherwise_codes)
+                        and (enhanced or "").startswith(phrase.otherwise_codes))
+                ):
+                    return phrase.otherwise, f"phrase:{phrase.reason}->{phrase.otherwise}"
+                return phrase.reason, f"phrase:{phrase.reason}"
         if enhanced:
-            if enhanced in self._codes:
-                return self._codes[enhanced], f"code:{enhanced}"
-            subject = enhanced.rsplit(".", 1)[0] + ".*"
-            if subject in self._codes:
-                return self._codes[subject], f"code:{subject}"
+            found = self._code_reason(enhanced)
+            if found is not None:
+                return found
         if category and category in self._categories:
             return self._categories[category], f"category:{category}"
         if smtp_code and smtp_code in self._replies:
             return self._replies[smtp_code], f"reply:{smtp_code}"
+        if status in self._fallback:
+            return self._fallback[status], f"fallback:{status}"
+        if text:
+            return self._fallback.get("text", "onhold"), "fallback:text"
         return "undefined", "none"
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 
 from . import __version__
-from .frame import to_frame
 from .hints import Hints
-from .pipeline import read_records
+from .pipeline import read_frame
 from .records import Accounting
 from .report import render_html, render_text, summarize, write_csv, write_json, write_text
 from .sources import InputError
@@ -47,7 +43,7 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
     """
     accounting = Accounting()
     try:
-        df = to_frame(read_records(list(inputs), accounting))
+        df = read_frame(list(inputs), accounting)
     except InputError as error:
         raise UsageFailure(str(error)) from None
     for warning in accounting.warnings:

@@ -25,7 +25,8 @@ OUTCOMES = ("sent", "deferred", "bounced", "expired", "rejected", "complaint", "
 def to_frame(records: Iterable[Record]) -> pd.DataFrame:
     """A DataFrame with one row per record: the export columns first, then the extra ones."""
     rows = list(map(attrgetter(*COLUMNS), records))
-    data = dict(zip(COLUMNS, map(list, zip(*rows, strict=True)), strict=True)) if rows else {c: [] for c in COLUMNS}
+    columns = map(list, zip(*rows, strict=True)) if rows else ([] for _ in COLUMNS)
+    data = dict(zip(COLUMNS, columns, strict=True))
     times = data.pop("time")
     frame = pd.DataFrame({"time": _times(times)})
     for name in COLUMNS[1:]:

@@ -1,4 +1,4 @@
-"""Inputs -> formats -> classify: the stream of records and the accounting of every input."""
+"""Inputs -> formats -> classify: records (streaming) or one DataFrame, and the accounting of every input."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import lzma
 import zlib
 from collections.abc import Iterable, Iterator
 
+import pandas as pd
+
 from .classify import Classifier, default_classifier
-from .formats import BY_NAME
-from .formats import sniff
+from .formats import BY_NAME, sniff
+from .frame import to_frame
 from .records import Accounting, Record, Tally
-from .sources import InputError, open_inputs
+from .sources import Input, InputError, open_inputs
 
 
 def read_records(
@@ -18,20 +20,66 @@ def read_records(
     accounting: Accounting | None = None,
     classifier: Classifier | None = None,
 ) -> Iterator[Record]:
-    """Classified records of every input; per-input counts go to ``accounting``.
+    """Classified records of every input, one at a time; per-input counts go to ``accounting``.
 
     Raises :class:`InputError` for an input that does not exist or cannot be read.
     """
-    specs = [inputs] if isinstance(inputs, str) else list(inputs)
     accounting = accounting if accounting is not None else Accounting()
-    classify = (classifier or default_classifier()).classify
-    for source in open_inputs(specs, sniff):
-        fmt = BY_NAME[source.kind]
-        tally = Tally(source=source.name, kind=fmt.NAME, unit=fmt.UNIT)
-        accounting.tallies.append(tally)
-        try:
-            for record in fmt.parse(source, tally):
-                yield classify(record)
-        except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
-            raise InputError(f"{source.name}: cannot read: {error}") from None
-        accounting.warnings.extend(tally.warnings)
+    classifier = classifier or default_classifier()
+    for source in open_inputs(_specs(inputs), sniff):
+        yield from _records_of(source, accounting, classifier)
+
+
+def read_frame(
+    inputs: Iterable[str] | str,
+    accounting: Accounting | None = None,
+    classifier: Classifier | None = None,
+    jobs: int | None = None,
+) -> pd.DataFrame:
+    """All records as one DataFrame; large plain logs are parsed on ``jobs`` cores (default: all)."""
+    from . import parallel
+
+    accounting = accounting if accounting is not None else Accounting()
+    classifier = classifier or default_classifier()
+    jobs = parallel.jobs_available() if jobs is None else jobs
+    frames = []
+    for source in open_inputs(_specs(inputs), sniff):
+        if parallel.worth_splitting(source, jobs):
+            try:
+                frame, tally = parallel.parse_split(source, classifier, jobs)
+            except OSError as error:
+                raise InputError(f"{source.name}: cannot read: {error}") from None
+            accounting.tallies.append(tally)
+            accounting.warnings.extend(tally.warnings)
+            frames.append(frame)
+        else:
+            frames.append(to_frame(list(_records_of(source, accounting, classifier))))
+    if not frames:
+        return to_frame([])
+    return frames[0] if len(frames) == 1 else _concat(frames)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = pd.concat(frames, ignore_index=True)
+    for column, dtype in frames[0].dtypes.items():
+        categorical = isinstance(dtype, pd.CategoricalDtype)
+        if categorical and not isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype("category")
+    return frame
+
+
+def _specs(inputs: Iterable[str] | str) -> list[str]:
+    return [inputs] if isinstance(inputs, str) else list(inputs)
+
+
+def _records_of(source: Input, accounting: Accounting, classifier: Classifier) -> Iterator[Record]:
+    fmt = BY_NAME[source.kind]
+    tally = Tally(source=source.name, kind=fmt.NAME, unit=fmt.UNIT)
+    accounting.tallies.append(tally)
+    classify = classifier.classify
+    try:
+        for record in fmt.parse(source, tally):
+            yield classify(record)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
+        raise InputError(f"{source.name}: cannot read: {error}") from None
+    accounting.warnings.extend(tally.warnings)

@@ -156,7 +156,9 @@ def render_text(summary: dict[str, Any]) -> str:
     return render("summary.txt.j2", summary)
 
 
-def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None], binary: bool = False) -> None:
+def write_atomic(
+    path: str | os.PathLike[str], write: Callable[[IO[Any]], None], binary: bool = False
+) -> None:
     """Write through a temporary file in the same directory, then rename it into place."""
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")

@@ -9,15 +9,15 @@ import io
 import lzma
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 _MAGIC: tuple[tuple[bytes, Callable[[BinaryIO], BinaryIO]], ...] = (
     (b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f)),  # type: ignore[arg-type,return-value]
-    (b"BZh", lambda f: bz2.BZ2File(f)),  # type: ignore[return-value]
+    (b"BZh", lambda f: bz2.BZ2File(f)),  # type: ignore[return-value]  # noqa: SIM115
     (b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f)),  # type: ignore[return-value]
 )
 SNIFF_BYTES = 65536
@@ -37,6 +37,15 @@ class Input:
     head: bytes
     mtime: datetime | None
     _stream: BinaryIO | None = None
+
+    @property
+    def splittable(self) -> bool:
+        """True for a plain (uncompressed) regular file, which can be read in byte ranges."""
+        if self.path is None or not self.path.is_file():
+            return False
+        with open(self.path, "rb") as raw:
+            magic = raw.read(6)
+        return not any(magic.startswith(prefix) for prefix, _ in _MAGIC)
 
     def open(self) -> BinaryIO:
         """The decompressed byte stream (stdin can be opened once)."""

@@ -134,7 +134,7 @@ def parse_message(data: bytes) -> Message:
     """The message of ``data`` read by the standard parser, or by mail-parser when that raises."""
     try:
         return _PARSER.parsebytes(data)
-    except Exception:  # noqa: BLE001 - any parser failure: retry with the other parser
+    except Exception:
         import mailparser
 
         return mailparser.parse_from_bytes(data).message
@@ -175,7 +175,7 @@ def parse(source: Input, tally: Tally) -> Iterator[Record]:
                 continue
             message = parse_message(data)
             records = bounce.records_of(message, where)
-        except Exception as error:  # noqa: BLE001 - a malformed message is counted, never fatal
+        except Exception as error:
             tally.add_unparsed(where, f"{type(error).__name__}: {error}")
             continue
         if records:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from ..records import Record, Tally
@@ -46,12 +46,13 @@ DELIVERY_STATUSES = frozenset({"sent", "deferred", "bounced", "expired"})
 _QMGR_FROM = re.compile(_QID + r": from=<(?P<from>[^>]{0,512})>")
 _REMOVED = re.compile(_QID + r": removed")
 _REJECT = re.compile(
-    r"(?P<qid>NOQUEUE|[0-9A-Za-z]{5,20}): (?P<kind>reject|milter-reject): (?P<cmd>[A-Z-]{2,20}) "
-    r"from (?P<client>[^\s\[]{0,300}\[[^\]]{0,100}\](?::\d{1,5})?|[^:\s]{1,300}): (?P<text>.*)"
+    r"(?:(?P<qid>NOQUEUE|[0-9A-Za-z]{5,20}): )?(?P<kind>reject|milter-reject|proxy-reject): "
+    r"(?P<cmd>[A-Z-]{2,20})(?: from (?P<client>[^\s\[]{0,300}\[[^\]]{0,100}\](?::\d{1,5})?|[^:\s]{1,300}))?: "
+    r"(?P<text>.*)"
 )
-_ENVELOPE = re.compile(r";? from=<(?P<from>[^>]{0,512})>,? to=<(?P<to>[^>]{0,512})>")
-_ENVELOPE_START = re.compile(r";? from=<[^>]{0,512}>")
-_HOST_IP = re.compile(r"^([^\[\s]{0,300})\[([^\]]{0,100})\]")
+_ENVELOPE_FROM = re.compile(r"[;,] from=<([^>]{0,512})>")
+_ENVELOPE_TO = re.compile(r"(?:[;,]|>) to=<([^>]{0,512})>")
+_ENVELOPE_START = re.compile(r"; (?:from|to|proto)=")
 
 # What a delivery agent says when there was no SMTP reply, and the seed's category for it.
 _REMOTE_REPLY = re.compile(r"host (\S{1,300}?)\[([^\]]{0,100})\] (?:said|refused to talk to me): (.*)")
@@ -60,7 +61,9 @@ _CONNECT = re.compile(r"connect to (\S{1,300}?)\[([^\]]{0,100})\](?::\d+)?: (.*)
 _LOST = re.compile(r"(?:lost connection with|conversation with) (\S{1,300}?)\[([^\]]{0,100})\]")
 _CONNECT_CATEGORIES = (("refused", "111"), ("timed out", "101"), ("no route", "101"), ("unreachable", "101"))
 
-DELIVERY_AGENTS = frozenset({"smtp", "lmtp", "local", "virtual", "pipe", "error", "discard", "retry", "relay"})
+DELIVERY_AGENTS = frozenset(
+    {"smtp", "lmtp", "local", "virtual", "pipe", "error", "discard", "retry", "relay"}
+)
 REJECTING_DAEMONS = frozenset({"smtpd", "postscreen", "cleanup"})
 POSTFIX_DAEMONS = DELIVERY_AGENTS | REJECTING_DAEMONS | frozenset({
     "qmgr", "nqmgr", "bounce", "defer", "trace", "pickup", "anvil", "scache", "tlsmgr", "tlsproxy",
@@ -88,10 +91,12 @@ def _is_postfix_line(line: str) -> bool:
 
 
 def _split_host_ip(value: str) -> tuple[str | None, str | None]:
-    match = _HOST_IP.match(value)
-    if match:
-        return match.group(1) or None, match.group(2) or None
-    return value or None, None
+    """``host[ip]:port`` -> (host, ip); ``host`` -> (host, None)."""
+    opening = value.find("[")
+    closing = value.find("]", opening)
+    if opening < 0 or closing < 0:
+        return value or None, None
+    return value[:opening] or None, value[opening + 1 : closing] or None
 
 
 def _domain(address: str | None) -> str | None:
@@ -144,7 +149,7 @@ class _Clock:
             return None
         if tz:
             if tz == "Z":
-                return moment.replace(tzinfo=timezone.utc)
+                return moment.replace(tzinfo=UTC)
             sign = 1 if tz[0] == "+" else -1
             digits = tz[1:].replace(":", "")
             offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
@@ -155,9 +160,12 @@ class _Clock:
 def parse_reply(text: str) -> dict[str, str | None]:
     """Remote host/IP, reply code, enhanced code, command and category from a status text."""
     found: dict[str, str | None] = {"diagnostic": text}
+    if text[:3].isdigit() and text[3:4] in (" ", "-", ""):  # the usual "250 2.0.0 Ok" first
+        found["smtp_code"], found["enhanced_code"] = find_reply(text[:64])
+        return found
     if text.startswith("delivery temporarily suspended: "):
         text = text[len("delivery temporarily suspended: "):]
-    remote = _REMOTE_REPLY.match(text)
+    remote = _REMOTE_REPLY.match(text) if text.startswith("host ") else None
     if remote:
         reply = remote.group(3)
         command = _IN_REPLY_TO.search(reply)
@@ -166,9 +174,6 @@ def parse_reply(text: str) -> dict[str, str | None]:
             reply = reply[: command.start()]
         found["remote_mta"], found["remote_ip"] = remote.group(1), remote.group(2)
         found["smtp_code"], found["enhanced_code"] = find_reply(reply[:64])
-        return found
-    if text[:3].isdigit() and text[3:4] in (" ", "-", ""):
-        found["smtp_code"], found["enhanced_code"] = find_reply(text[:64])
         return found
     connect = _CONNECT.match(text)
     if connect:
@@ -194,6 +199,9 @@ class _Parser:
         self.tally = tally
         self.clock = _Clock(source.mtime)
         self.senders: dict[tuple[str, str], str] = {}
+        self.unknown_removed: set[tuple[str, str]] = set()
+        self._last_stamp = ""
+        self._last_time: datetime | None = None
         self.handlers: dict[str, Callable[[re.Match[str], str, str, str], Record | None]] = {
             **{agent: self.delivery for agent in DELIVERY_AGENTS},
             "smtpd": self.reject, "postscreen": self.reject, "cleanup": self.reject,
@@ -201,13 +209,19 @@ class _Parser:
         }
 
     def time(self, m: re.Match[str]) -> datetime | None:
-        return self.clock.classic(m) if "mon" in m.re.groupindex else self.clock.rfc3339(m)
+        """The line's timestamp; consecutive lines often share one, so the last is cached."""
+        stamp = m.string[: m.start("host")]
+        if stamp != self._last_stamp:
+            self._last_stamp = stamp
+            self._last_time = self.clock.classic(m) if "mon" in m.re.groupindex else self.clock.rfc3339(m)
+        return self._last_time
 
-    def run(self, lines: Iterator[str]) -> Iterator[Record]:
+    def run(self, lines: Iterator[str], first_line: int = 1) -> Iterator[Record]:
+        """Records of ``lines``, numbered from ``first_line``; every line is counted in the tally."""
         tally = self.tally
         classic, rfc3339, handlers = _CLASSIC.match, _RFC3339.match, self.handlers
-        lineno = 0
-        for lineno, line in enumerate(lines, 1):  # noqa: B007
+        lineno = first_line - 1
+        for lineno, line in enumerate(lines, first_line):
             if "status=" not in line and "reject" not in line and "qmgr" not in line:
                 # cheap prefilter: no delivery, reject or queue-manager line can lack all three
                 tally.noise += 1
@@ -235,7 +249,7 @@ class _Parser:
             tally.used += 1
             tally.records += 1
             yield record
-        tally.read = lineno
+        tally.read += lineno - first_line + 1
 
     def _noise(self, kind: str) -> None:
         self.tally.noise += 1
@@ -292,7 +306,9 @@ class _Parser:
             return None
         removed = _REMOVED.match(msg)
         if removed is not None:
-            self.senders.pop((host, removed.group("qid")), None)
+            key = (host, removed.group("qid"))
+            if self.senders.pop(key, None) is None:
+                self.unknown_removed.add(key)
         elif "status=" in msg:
             self.tally.add_unparsed(where, msg)
             return None
@@ -300,7 +316,7 @@ class _Parser:
         return None
 
     def reject(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
-        if "reject: " not in msg or "reject_warning" in msg:
+        if "reject: " not in msg:
             self._noise(prog)
             return None
         r = _REJECT.match(msg)
@@ -311,30 +327,30 @@ class _Parser:
             self.tally.add_unparsed(where, msg)
             return None
         text = r.group("text")
-        envelope = _ENVELOPE.search(text)
+        sender, recipient = _ENVELOPE_FROM.search(text), _ENVELOPE_TO.search(text)
         start = _ENVELOPE_START.search(text)
-        reply = text[: start.start()] if start else text.partition("; proto=")[0]
+        reply = (text[: start.start()] if start else text).strip()
         smtp_code, enhanced = find_reply(reply[:64])
-        client_host, client_ip = _split_host_ip(r.group("client"))
-        recipient = envelope.group("to") if envelope else None
+        client_host, client_ip = _split_host_ip(r.group("client") or "")
+        to = recipient.group(1) if recipient else None
         qid = r.group("qid")
         return Record(
-            time=self.time(m), host=m.group("host"), queue_id=None if qid == "NOQUEUE" else qid,
-            sender=envelope.group("from") if envelope else None, recipient=recipient or None,
-            domain=_domain(recipient), status="rejected", smtp_code=smtp_code, enhanced_code=enhanced,
-            code_class=code_class(enhanced, smtp_code), diagnostic=reply.strip() or None,
+            time=self.time(m), host=m.group("host"), queue_id=None if qid in (None, "NOQUEUE") else qid,
+            sender=sender.group(1) if sender else None, recipient=to or None, domain=_domain(to),
+            status="rejected", smtp_code=smtp_code, enhanced_code=enhanced,
+            code_class=code_class(enhanced, smtp_code), diagnostic=reply or None,
             remote_mta=client_host, reason=None, hard=None, source=where, parser=NAME,
             remote_ip=client_ip, transport=prog.rpartition("/")[2], smtp_command=r.group("cmd"),
         )
 
     def _content_reject(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
         qid, _, rest = msg.partition(": reject: ")
-        envelope = _ENVELOPE.search(rest)
-        reply = rest.rpartition(": ")[2] if envelope else rest
+        sender, to = _ENVELOPE_FROM.search(rest), _ENVELOPE_TO.search(rest)
+        reply = rest.rpartition(": ")[2] if to else rest
         smtp_code, enhanced = find_reply(reply[:64])
-        recipient = envelope.group("to") if envelope else None
+        recipient = to.group(1) if to else None
         return Record(
-            time=self.time(m), host=m.group("host"), queue_id=qid, sender=envelope.group("from") if envelope else None,
+            time=self.time(m), host=m.group("host"), queue_id=qid, sender=sender.group(1) if sender else None,
             recipient=recipient or None, domain=_domain(recipient), status="rejected", smtp_code=smtp_code,
             enhanced_code=enhanced, code_class=code_class(enhanced, smtp_code), diagnostic=rest[:2000],
             remote_mta=None, reason=None, hard=None, source=where, parser=NAME,
@@ -347,6 +363,35 @@ def parse(source: Input, tally: Tally) -> Iterator[Record]:
     with source.open() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None)
         yield from _Parser(source, tally).run(iter(text))
+    check_recognised(source, tally)
+
+
+class Chunk:
+    """One byte range of a log file, parsed on its own (see :mod:`analyzer.parallel`).
+
+    Records whose ``qmgr`` line lies in an earlier chunk come out without a sender; ``senders``
+    (in flight at the end) and ``unknown_removed`` let the caller join them across chunks.
+    """
+
+    def __init__(self, source: Input, tally: Tally, data: bytes, first_line: int) -> None:
+        self.parser = _Parser(source, tally)
+        self.data, self.first_line = data, first_line
+
+    def records(self) -> Iterator[Record]:
+        text = io.TextIOWrapper(io.BytesIO(self.data), encoding="utf-8", errors="replace", newline=None)
+        yield from self.parser.run(iter(text), self.first_line)
+
+    @property
+    def senders(self) -> dict[tuple[str, str], str]:
+        return self.parser.senders
+
+    @property
+    def unknown_removed(self) -> set[tuple[str, str]]:
+        return self.parser.unknown_removed
+
+
+def check_recognised(source: Input, tally: Tally) -> None:
+    """Warn when an input gave nothing and none of its first lines is a Postfix log line."""
     if tally.read and not tally.used and not tally.unparsed:
         lines = source.head.decode("utf-8", "replace").splitlines()
         if not any(_is_postfix_line(line) for line in lines):

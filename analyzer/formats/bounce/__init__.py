@@ -19,7 +19,6 @@ from . import arf, rfc3464, rfc3834, textual
 from .base import Hit, parse_date
 from .mail import Mail, clean, decode_value
 
-
 #: Tried in this order; the first decoder that finds recipients wins.
 __all__ = ["DECODERS", "Hit", "decode", "records_of"]
 

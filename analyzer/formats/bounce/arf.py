@@ -22,7 +22,7 @@ def _fields(mail: Mail) -> dict[str, list[str]]:
             texts.append(payload_text(part))
     if not texts and "feedback-report" in mail.message.get("Content-Type", "").lower():
         texts.append(mail.body_text)
-    if not texts and _INLINE.search(mail.body_text[:20000]) and "abuse" in mail.subject.lower():
+    if not texts and "abuse" in mail.subject.lower() and _INLINE.search(mail.body_text[:20000]):
         texts.append(mail.body_text)
     fields: dict[str, list[str]] = {}
     for text in texts:
@@ -39,7 +39,8 @@ def decode(mail: Mail) -> list[Hit]:
     if not fields:
         return []
     kind = fields["feedback-type"][0].lower() or "abuse"
-    recipients = [address_of(v) for v in fields.get("original-rcpt-to", []) + fields.get("removal-recipient", [])]
+    named = fields.get("original-rcpt-to", []) + fields.get("removal-recipient", [])
+    recipients = [address_of(v) for v in named]
     recipients = [r for r in dict.fromkeys(recipients) if "@" in r]
     if not recipients:
         recipients = mail.original_recipients[:50]

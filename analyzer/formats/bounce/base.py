@@ -49,7 +49,7 @@ def codes(text: str) -> tuple[str | None, str | None]:
 
 
 def prefer(status: str | None, diagnostic_code: str | None) -> str | None:
-    """The better of a DSN Status and the code quoted in the diagnostic (a specific one wins).
+    """The better of a DSN Status and the code quoted in the diagnostic (the server's own words win).
 
     >>> prefer("5.0.0", "5.1.1")
     '5.1.1'
@@ -58,7 +58,7 @@ def prefer(status: str | None, diagnostic_code: str | None) -> str | None:
         return diagnostic_code
     if not diagnostic_code or diagnostic_code == status:
         return status
-    if status[0] == diagnostic_code[0] and (status.endswith(".0.0") or status.endswith(".0")):
+    if status[0] == diagnostic_code[0]:
         return diagnostic_code
     return status
 

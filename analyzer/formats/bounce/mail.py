@@ -23,18 +23,19 @@ _ENTITY = re.compile(r"&(?:nbsp|lt|gt|amp|quot|#39);")
 _BLOCK_SPLIT = re.compile(r"\n[ \t]*\n")
 _FIELD = re.compile(r"([A-Za-z][\w-]{0,40})[ \t]*:[ \t]*(.*)")
 _HEADER_PARSER = HeaderParser(policy=compat32)
+_ADDRESS = re.compile(r"[\w.!#$%&'*+=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 
 #: Lines after which a bounce quotes the original message (its text ends there).
 _ORIGINAL_MARKERS = re.compile(
     r"^[ \t]*(?:"
     r"-{2,}[ \t]*(?:this is a copy of|below this line|original message|the original message|"
     r"original mail|returned message|message headers follow|headers of (?:the )?original|"
-    r"the header of the original|the headers of your message|unsent message below|"
-    r"copy of the message|rfc822 headers|forwarded message)"
+    r"the header of the original|the headers of your message|"
+    r"copy of the message|rfc822 headers|forwarded message|"
+    r"(?:original|unsent|returned|rejected|undelivered) (?:message|mail|e-?mail)\b)"
     r"|message headers follow"
     r"|(?:original|returned) message (?:header|follow)s?"
-    r"|the (?:original message|header of the original message) (?:was received|is following|follows)"
-    r"|--- the header of the original message is following"
+    r"|the (?:original message|header of the original message) (?:is following|follows)"
     r"|content-type:[ \t]*(?:message/rfc822|text/rfc822-headers)"
     r")",
     re.IGNORECASE | re.MULTILINE,
@@ -66,22 +67,28 @@ def decode_value(value: object) -> str:
             else:
                 out.append(chunk)
         return "".join(out).strip()
-    except Exception:  # noqa: BLE001 - a broken encoded word stays as it is
+    except Exception:
         return text.strip()
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:
+    """``data`` decoded by its declared charset, else as UTF-8, else with replacements."""
+    for name in (charset or "utf-8", "utf-8"):
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
     try:
-        return data.decode(charset or "ascii", "replace")
+        return data.decode(charset or "utf-8", "replace")
     except LookupError:
-        return data.decode("latin-1")
+        return data.decode("utf-8", "replace")
 
 
 def payload_text(part: Message) -> str:
     """The decoded text of a leaf part (transfer encoding and charset undone)."""
     try:
         data = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001
+    except Exception:
         data = None
     if data is None:
         raw = part.get_payload()
@@ -124,7 +131,12 @@ def address_of(value: str) -> str:
     value = value.strip().strip("<>").strip()
     if "<" in value or " " in value:
         value = parseaddr(value)[1] or value
-    return value.strip().strip("<>\"'.,;:").lower()
+    value = value.strip().strip("<>\"'.,;:").lower()
+    if " " in value or "|" in value or "/" in value:
+        found = _ADDRESS.search(value)
+        if found:
+            return found.group(0).strip(".")
+    return value
 
 
 class Mail:
@@ -159,12 +171,17 @@ class Mail:
         """Every part of the message (the message itself first)."""
         try:
             return list(self.message.walk())
-        except Exception:  # noqa: BLE001
+        except Exception:
             return [self.message]
+
+    @cached_property
+    def typed_parts(self) -> list[tuple[str, Message]]:
+        """(content type, part) of every part."""
+        return [(p.get_content_type(), p) for p in self.parts]
 
     def parts_of(self, *types: str) -> list[Message]:
         """The parts whose content type is one of ``types``."""
-        return [p for p in self.parts if p.get_content_type() in types]
+        return [p for ctype, p in self.typed_parts if ctype in types]
 
     @cached_property
     def body_text(self) -> str:
@@ -229,8 +246,7 @@ class Mail:
     @cached_property
     def original(self) -> Message | None:
         """The headers (and maybe body) of the original message, when the bounce carries them."""
-        for part in self.parts:
-            ctype = part.get_content_type()
+        for ctype, part in self.typed_parts:
             if ctype in ("message/rfc822", "message/global") and part is not self.message:
                 payload = part.get_payload()
                 if isinstance(payload, list) and payload and isinstance(payload[0], Message):
@@ -258,6 +274,6 @@ def _parse_headers(text: str) -> Message | None:
         return None
     try:
         headers = _HEADER_PARSER.parsestr(text[start.start() :], headersonly=True)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     return headers if headers.keys() else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ...classify import command_of
 from ...smtp import is_enhanced
 from . import scan
 from .base import Hit, codes, parse_date, prefer, squash
@@ -68,13 +69,17 @@ def decode(mail: Mail) -> list[Hit]:
         status = status if is_enhanced(status) else ""
         diagnostic = squash(_value(block.get("diagnostic-code", "")))
         reply, quoted = codes(diagnostic)
-        if not diagnostic or reply is None:
+        command = command_of(diagnostic)
+        if not diagnostic or reply is None or command is None:
             if text_hits is None:
                 text_hits = {h.recipient: h for h in scan.blocks(mail.text)}
             extra = text_hits.get(recipient)
-            if extra is not None and extra.diagnostic and extra.diagnostic not in diagnostic:
-                diagnostic = squash(f"{diagnostic} {extra.diagnostic}") if diagnostic else extra.diagnostic
-                reply, quoted = codes(diagnostic)
+            if extra is not None:
+                command = command or extra.command
+                more = extra.diagnostic
+                if (not diagnostic or reply is None) and more and more not in diagnostic:
+                    diagnostic = squash(f"{diagnostic} {more}") if diagnostic else more
+                    reply, quoted = codes(diagnostic)
         enhanced = prefer(status, quoted)
         kind = ACTIONS.get(action[0] if action else "", "")
         if not kind:
@@ -91,6 +96,7 @@ def decode(mail: Mail) -> list[Hit]:
                 enhanced_code=enhanced,
                 remote_mta=remote,
                 time=when,
+                command=command,
                 queue_id=per_message.get("x-postfix-queue-id") or None,
             )
         )

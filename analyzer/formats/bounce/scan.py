@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ...classify import command_of
 from .base import Hit, codes, squash
 
 ADDRESS = r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
@@ -18,8 +19,14 @@ _RECIPIENT_LINES = [
     re.compile(rf"^[\"']?<?(?:mailto:)?(?P<addr>{ADDRESS})>?[\"']?\s*(?:[:.]|\.\.\.)?\s*$"),
     re.compile(rf"^<(?P<addr>{ADDRESS})>\s*(?::|\.\.\.|,)?\s*(?P<rest>.{{0,2000}})$"),
     re.compile(rf"^(?P<addr>{ADDRESS})\s*(?::|\.\.\.)\s*(?P<rest>.{{1,2000}})$"),
+    re.compile(rf"^<?(?P<addr>{ADDRESS})>?(?P<rest>\s(?:[\[(]|on\s).{{0,2000}})$", re.IGNORECASE),
     re.compile(
-        rf"^(?:rcpt to|recipient address|recipient|original recipient|failed recipient|addressed to|"
+        rf"^(?P<rest>[245]\d\d[ -](?:[245]\.\d{{1,3}}\.\d{{1,3}}\s)?)"
+        rf"<(?P<addr>{ADDRESS})>(?P<more>.{{0,2000}})$"
+    ),
+    re.compile(
+        rf"^(?:>>>\s*)?(?:rcpt to|recipient address|recipient|original recipient|failed recipient|"
+        rf"addressed to|"
         rf"invalid recipient|unknown recipient|to|address|e-?mail address)\s*:\s*"
         rf"(?:[^<>\n]{{0,80}}<)?(?P<addr>{ADDRESS})>?(?P<rest>.{{0,2000}})$",
         re.IGNORECASE,
@@ -32,7 +39,9 @@ _RECIPIENT_LINES = [
         re.IGNORECASE,
     ),
 ]
-_SKIP = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailer_daemon|noreply|no-reply)@", re.IGNORECASE)
+_SKIP = re.compile(
+    r"^(?:mailer-daemon|postmaster|mail-daemon|mailer_daemon|noreply|no-reply)@", re.IGNORECASE
+)
 
 
 def find_recipient_lines(lines: list[str], exclude: set[str]) -> list[tuple[int, str, str]]:
@@ -49,9 +58,9 @@ def find_recipient_lines(lines: list[str], exclude: set[str]) -> list[tuple[int,
             address = match.group("addr").lower().strip(".")
             if address in exclude or _SKIP.match(address):
                 break
-            rest = match.groupdict().get("rest") or ""
-            lead = match.groupdict().get("lead") or ""
-            found.append((number, address, f"{lead} {rest}".strip()))
+            groups = match.groupdict()
+            text = " ".join(groups.get(k) or "" for k in ("lead", "rest", "more"))
+            found.append((number, address, text.strip()))
             break
     return found
 
@@ -66,7 +75,8 @@ def blocks(text: str, exclude: set[str] | None = None) -> list[Hit]:
         body = squash(" ".join([rest, *lines[number + 1 : end]])[:8000])
         hit = hits.get(address)
         if hit is None:
-            hits[address] = Hit(recipient=address, diagnostic=body)
+            command = command_of(" ".join(lines[number:end])[:3000])
+            hits[address] = Hit(recipient=address, diagnostic=body, command=command)
         elif body and body not in hit.diagnostic:
             hit.diagnostic = squash(f"{hit.diagnostic} {body}")
     for hit in hits.values():

@@ -19,15 +19,20 @@ from .mail import Mail, decode_value
 
 NAME = "lhost-text"
 
+#: Families whose bounces always mean one reason: a strong hint for the classifier (``category``).
+#: A Google Groups bounce says the group refused the post (or does not exist): Sisimai's "rejected".
+HINTS = {"lhost-googlegroups": "rejected"}
+
 #: (parser name, evidence) in the order tried; the evidence is searched in From, Subject,
 #: X-Mailer, Received and the first 2,000 characters of the text.
 FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in [
-        ("lhost-dragonfly", r"dragonfly mail agent"),
-        ("lhost-qmail", r"qmail-send program|\bqmail\b.{0,40}(?:invoked|program)|\(#[45]\.\d{1,3}\.\d{1,3}\)"),
-        ("lhost-exim", r"\bexim\b|mail delivery software|x-failed-recipients"),
         ("lhost-googlegroups", r"googlegroups\.com|google groups"),
+        ("lhost-dragonfly", r"dragonfly mail agent"),
+        ("lhost-qmail",
+         r"qmail-send program|\bqmail\b.{0,40}(?:invoked|program)|\(#[45]\.\d{1,3}\.\d{1,3}\)"),
+        ("lhost-exim", r"\bexim\b|mail delivery software|x-failed-recipients"),
         ("lhost-gmail", r"technical details of (?:permanent|temporary) failure|google tried to deliver"),
         ("lhost-yahoo", r"unable to deliver your message to the following address"),
         ("lhost-postfix", r"postfix program|this is the mail system at host"),
@@ -66,12 +71,21 @@ _BOUNCE_SUBJECT = re.compile(
     r"unzustellbar|non remis|no entregado|不達|エラー|配送",
     re.IGNORECASE,
 )
+_BOUNCE_TEXT = re.compile(
+    r"could(?: not|n't) be delivered|was not delivered|undeliverable|delivery (?:has )?failed|"
+    r"failed to deliver|permanent (?:error|failure|fatal)|unable to deliver|returned to (?:the )?sender|"
+    r"delivery to the following recipient|did not reach|could not deliver|not be delivered|"
+    r"following address(?:es)? (?:had|failed)|delivery status notification",
+    re.IGNORECASE,
+)
 _DELAYED = re.compile(
     r"\bdelayed\b|will (?:continue|keep) (?:trying|to try)|not yet been delivered|"
     r"will be retried|still trying|temporary (?:failure|problem)|warning: message",
     re.IGNORECASE,
 )
-_PERMANENT = re.compile(r"permanent(?:ly)? (?:error|fail)|given up|giving up|failed permanently", re.IGNORECASE)
+_PERMANENT = re.compile(
+    r"permanent(?:ly)? (?:error|fail)|given up|giving up|failed permanently", re.IGNORECASE
+)
 
 
 def _evidence(mail: Mail) -> str:
@@ -87,7 +101,9 @@ def is_bounce(mail: Mail) -> bool:
         return True
     if "report" in mail.content_type and "delivery-status" in mail.message.get("Content-Type", "").lower():
         return True
-    return bool(_DAEMON.match(mail.sender)) or bool(_BOUNCE_SUBJECT.search(mail.subject))
+    if _DAEMON.match(mail.sender) or _BOUNCE_SUBJECT.search(mail.subject):
+        return True
+    return bool(_BOUNCE_TEXT.search(mail.text[:3000]))
 
 
 def family(mail: Mail) -> str:
@@ -112,10 +128,8 @@ def decode(mail: Mail) -> list[Hit]:
     exclude = {mail.sender}
     bounce_to = [a.lower() for _, a in getaddresses([mail.header("To")]) if a]
     hits = scan.blocks(text, exclude | set(bounce_to))
-    failed = _failed_header(mail)
-    if failed:
-        by_address = {h.recipient: h for h in hits}
-        hits = [by_address.get(a) or Hit(recipient=a) for a in dict.fromkeys(failed)]
+    if not hits:
+        hits = [Hit(recipient=a) for a in dict.fromkeys(_failed_header(mail))]
     if not hits:
         originals = [a for a in mail.original_recipients if a not in exclude][:1]
         hits = [Hit(recipient=a) for a in originals]
@@ -130,4 +144,7 @@ def decode(mail: Mail) -> list[Hit]:
         klass = (hit.enhanced_code or hit.smtp_code or "")[:1]
         hit.status = "deferred" if (klass == "4" or (not klass and temporary)) and temporary else "bounced"
     mail.decoded_by = family(mail)
+    hint = HINTS.get(mail.decoded_by)
+    for hit in hits:
+        hit.category = hint
     return hits

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Whole-process benchmark: `analyze LOG --html` against pflogsumm on the same generated log.
+
+Generates a 1,000,000-line Postfix log with ../shared/tools/gen-postfix-log (or takes --log), runs each
+tool 3 times (whole process, output to /dev/null or a temp file), and prints the median wall times and
+their ratio.  The ratio is the figure to report: both tools run in the same session on the same file.
+
+    python bench/bench_postfix.py [--lines 1000000] [--runs 3] [--log FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERATOR = ROOT.parent / "shared" / "tools" / "gen-postfix-log"
+
+
+def timed(command: list[str], runs: int) -> list[float]:
+    """Wall-clock seconds of each run of ``command`` (stdout discarded)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000, help="lines of the generated log")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each tool (median is reported)")
+    parser.add_argument("--log", type=Path, help="use this log instead of generating one")
+    parser.add_argument("--seed", default="11", help="generator seed")
+    args = parser.parse_args()
+    pflogsumm = shutil.which("pflogsumm")
+    analyze = shutil.which("analyze") or str(Path(sys.executable).with_name("analyze"))
+    if pflogsumm is None:
+        print("pflogsumm is not installed (Debian: apt-get install pflogsumm)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        log = args.log
+        if log is None:
+            log = Path(tmp) / "mail.log"
+            subprocess.run([sys.executable, str(GENERATOR), "--lines", str(args.lines), "--seed", args.seed,
+                            "-o", str(log)], check=True)
+        html = Path(tmp) / "report.html"
+        ours = timed([analyze, str(log), "--html", str(html), "--quiet"], args.runs)
+        peer = timed([pflogsumm, str(log)], args.runs)
+    ours_median, peer_median = statistics.median(ours), statistics.median(peer)
+    print(f"log: {log if args.log else f'{args.lines:,} generated lines (seed {args.seed})'}")
+    print(f"analyze --html : median {ours_median:.2f} s  runs {', '.join(f'{t:.2f}' for t in ours)}")
+    print(f"pflogsumm      : median {peer_median:.2f} s  runs {', '.join(f'{t:.2f}' for t in peer)}")
+    print(f"ratio pflogsumm/analyze = {peer_median / ours_median:.2f} (above 1: analyze is faster)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

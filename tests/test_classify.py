@@ -1,0 +1,105 @@
+"""The classifier: precedence, rule names, hard/soft, provider tables, linear patterns."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzer.classify import Classifier, command_of, default_classifier, load_rules, merge_rules
+from analyzer.formats.bounce import scan
+from analyzer.records import Record
+from analyzer.textnorm import rule_text
+
+
+def record(diagnostic: str | None, status: str = "bounced", enhanced: str | None = None,
+           smtp: str | None = None, **extra: object) -> Record:
+    """A record with the fields the classifier reads."""
+    return Record(time=None, host=None, queue_id=None, sender=None, recipient="a@example.net",
+                  domain=extra.pop("domain", "example.net"), status=status, smtp_code=smtp,  # type: ignore[arg-type]
+                  enhanced_code=enhanced, code_class=None, diagnostic=diagnostic,
+                  remote_mta=extra.pop("remote_mta", None),  # type: ignore[arg-type]
+                  reason=None, hard=None, source="t", **extra)  # type: ignore[arg-type]
+
+
+def decide(*args: object, **kwargs: object) -> tuple[str | None, bool | None, str | None]:
+    r = default_classifier().classify(record(*args, **kwargs))  # type: ignore[arg-type]
+    return r.reason, r.hard, r.rule
+
+
+@pytest.mark.parametrize(("status", "reason"), [
+    ("sent", "delivered"), ("expired", "expired"), ("complaint", "feedback"), ("autoreply", "vacation")])
+def test_status_decides_first(status: str, reason: str) -> None:
+    assert decide("550 5.1.1 user unknown", status, "5.1.1") == (reason, False, f"status:{status}")
+
+
+def test_user_unknown_depends_on_the_command() -> None:
+    assert decide("550 5.1.1 <x@example.net>: User unknown (in reply to RCPT TO command)", enhanced="5.1.1",
+                  smtp="550")[:2] == ("userunknown", True)
+    assert decide("550 User unknown", smtp="550", smtp_command="RCPT")[:2] == ("userunknown", True)
+    assert decide("SMTP error after end of data: 550 User unknown", smtp="550") == (
+        "filtered", False, "phrase:userunknown->filtered")
+    assert decide("550 5.2.1 User unknown", enhanced="5.2.1", smtp="550")[0] == "filtered"
+
+
+def test_strong_codes_beat_phrases_and_hard_flags() -> None:
+    assert decide("552 5.2.2 user unknown, mailbox full", enhanced="5.2.2")[:3] == (
+        "mailboxfull", False, "code:5.2.2")
+    assert decide("550 5.7.26 unauthenticated", enhanced="5.7.26")[0] == "authfailure"
+    assert decide("556 5.1.10 null MX", enhanced="5.1.10")[:2] == ("notaccept", True)
+    assert decide("421 4.3.2 not accepting messages", "deferred", "4.3.2")[:2] == ("notaccept", False)
+    assert decide("host or domain name not found", enhanced="5.1.2")[:2] == ("hostunknown", True)
+
+
+def test_codes_categories_replies_and_fallbacks() -> None:
+    assert decide("whatever the server said", enhanced="5.3.4") == ("mesgtoobig", False, "code:5.3.4")
+    assert decide(None, "deferred", category="512") == ("hostunknown", False, "category:512")
+    assert decide("?", smtp="552")[2] == "reply:552"
+    assert decide("", "deferred") == ("expired", False, "fallback:deferred")
+    assert decide("zzz qqq", smtp="550") == ("onhold", False, "fallback:text")
+    assert decide(None) == ("undefined", False, "none")
+
+
+def test_decoder_hint_and_provider_rules() -> None:
+    assert decide("anything", category="rejected") == ("rejected", False, "hint:rejected")
+    # Yahoo's TSS04 deferral is a reputation problem, whatever the generic phrases say.
+    assert decide("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred", "deferred", "4.7.0",
+                  remote_mta="mta5.am0.yahoodns.net")[0] == "badreputation"
+    # A final bounce after connection timeouts is "expired"; the same attempt in a log is a network error.
+    assert decide("connect to mx.example.net[192.0.2.1]:25: Connection timed out", enhanced="4.4.1")[0] == "expired"
+    assert decide("connect to mx.example.net[192.0.2.1]:25: Connection timed out", "deferred", "4.4.1")[0] == (
+        "networkerror")
+
+
+def test_postfix_categories_unchanged() -> None:
+    text = "Host or domain name not found. Name service error for name=x.example type=MX: Host not found, try again"
+    assert decide(text, "deferred", "4.4.1", category="512")[0] == "hostunknown"
+
+
+def test_merge_rules_puts_extra_phrases_first() -> None:
+    extra = {"phrase": [{"reason": "policyviolation", "patterns": ["user unknown"]}], "codes": {"5.1.1": "filtered"}}
+    classifier = Classifier(merge_rules(load_rules(), extra))
+    r = classifier.classify(record("550 user unknown", smtp="550", smtp_command="RCPT"))
+    assert (r.reason, r.rule) == ("policyviolation", "phrase:policyviolation")
+
+
+def test_command_of() -> None:
+    assert command_of("... (in reply to RCPT TO command)") == "RCPT"
+    assert command_of("SMTP error from remote mail server after end of data: 550 x") == "DATA"
+    assert command_of("after MAIL FROM:<a@b.example> ... then RCPT TO") == "MAIL"
+    assert command_of("nothing") is None
+
+
+@pytest.mark.parametrize("line", [
+    "a" * 1_000_000,
+    "550 " + "x@" * 500_000,
+    "5.5.5." * 200_000,
+    ("user " * 200_000) + "!",
+    "<" * 1_000_000,
+    "1.1.1.1." * 125_000,
+    ("-" * 999_999) + "\n",
+])
+def test_hostile_lines_stay_linear(line: str) -> None:
+    """1 MB lines of repeated tokens must not make any pattern backtrack catastrophically."""
+    r = default_classifier().classify(record(line, smtp="550"))
+    assert r.reason
+    assert rule_text(line[:100000]) is not None
+    assert isinstance(scan.blocks(line), list)

@@ -1,0 +1,110 @@
+"""The analyze command as a user runs it: outputs, exit statuses, compressed inputs, stdin, help."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from analyzer.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "samples" / "maillog"
+LINE = ("Mar  1 00:00:01 mx postfix/smtp[1]: 9F9AD90ED8: to=<g@example.org>, relay=a[192.0.2.1]:25, delay=1, "
+        "delays=1/0/0/0, dsn=5.1.1, status=bounced (host a[192.0.2.1] said: 550 5.1.1 <g@example.org>: "
+        "Recipient address rejected: User unknown (in reply to RCPT TO command))\n")
+
+
+def run(*args: str, input: bytes | None = None):
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def test_sample_report_end_to_end(tmp_path: Path) -> None:
+    html, csv, js = tmp_path / "r.html", tmp_path / "r.csv", tmp_path / "r.json"
+    result = run(str(SAMPLE), "--html", str(html), "--csv", str(csv), "--json", str(js))
+    assert result.exit_code == 0, result.output
+    assert "Delivery attempts" in result.output and "Input lines 4,000" in result.output
+    assert html.read_text().startswith("<!DOCTYPE html>")
+    header = csv.read_text().splitlines()[0]
+    assert header.startswith("time,host,queue_id,sender,recipient,domain,status,smtp_code,enhanced_code,"
+                             "code_class,diagnostic,remote_mta,reason,hard,source")
+    data = json.loads(js.read_text())
+    assert data["accounting"]["lines"]["read"] == 4000
+    assert {"status", "domains", "reasons", "timeline", "hints", "diagnostics"} <= set(data)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.html", "r.json"]  # no temp files left
+
+
+def test_text_to_file_and_quiet(tmp_path: Path) -> None:
+    out = tmp_path / "summary.txt"
+    result = run(str(SAMPLE), "--text", str(out))
+    assert result.exit_code == 0 and result.output == "" and "Delivery attempts" in out.read_text()
+    assert run(str(SAMPLE), "--quiet").output == ""
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress])
+def test_compressed_input_by_content_whatever_its_name(tmp_path: Path, compress) -> None:
+    log = tmp_path / "maillog.1"
+    log.write_bytes(compress(LINE.encode()))
+    result = run(str(log), "--json", str(tmp_path / "r.json"))
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "r.json").read_text())["headline"]["bounced"] == 1
+
+
+def test_stdin_directory_and_glob(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    for name in ("a.log", "b.log"):
+        (tmp_path / "logs" / name).write_text(LINE)
+    js = tmp_path / "r.json"
+    assert run("-", "--json", str(js), input=LINE.encode()).exit_code == 0
+    assert json.loads(js.read_text())["headline"]["bounced"] == 1
+    assert run(str(tmp_path / "logs"), "--json", str(js)).exit_code == 0
+    assert json.loads(js.read_text())["headline"]["bounced"] == 2
+    assert run(str(tmp_path / "logs" / "*.log"), "--json", str(js)).exit_code == 0
+    assert json.loads(js.read_text())["headline"]["bounced"] == 2
+
+
+@pytest.mark.parametrize("args", [[], ["/nonexistent/maillog"], ["/nonexistent/*.log"], ["--top", "0", "x"]])
+def test_usage_errors_exit_2_without_traceback(args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_unreadable_and_corrupt_inputs(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gz"
+    bad.write_bytes(gzip.compress(LINE.encode() * 1000)[:200])
+    result = subprocess.run([sys.executable, "-m", "analyzer", str(bad)], capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_output_exits_2(tmp_path: Path) -> None:
+    result = run(str(SAMPLE), "--html", str(tmp_path / "missing-dir" / "r.html"))
+    assert result.exit_code == 2 and "cannot write" in result.output
+
+
+def test_unrecognised_input_warns_on_stderr(tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("just some text\nnot a mail log\n")
+    result = subprocess.run([sys.executable, "-m", "analyzer", str(other)], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "warning" in result.stderr and "none of its 2 lines" in result.stderr
+
+
+def test_every_option_has_help() -> None:
+    for param in main.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"{param.name} has no help text"
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0 and result.output.startswith("analyze ")
