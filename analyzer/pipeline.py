@@ -5,6 +5,7 @@ from __future__ import annotations
 import lzma
 import zlib
 from collections.abc import Iterable, Iterator
+from datetime import datetime, tzinfo
 
 import pandas as pd
 
@@ -60,12 +61,24 @@ def read_frame(
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One frame; if some inputs carry time zones and others not, naive times are taken as this
+    machine's local time (classic syslog stamps are the server's local time) and all become UTC."""
+    zones = {getattr(f["time"].dtype, "tz", None) is not None for f in frames if len(f)}
+    if len(zones) == 2:
+        local = datetime.now().astimezone().tzinfo
+        frames = [f.assign(time=_as_utc(f["time"], local)) for f in frames]
     frame = pd.concat(frames, ignore_index=True)
     for column, dtype in frames[0].dtypes.items():
         categorical = isinstance(dtype, pd.CategoricalDtype)
         if categorical and not isinstance(frame[column].dtype, pd.CategoricalDtype):
             frame[column] = frame[column].astype("category")
     return frame
+
+
+def _as_utc(times: pd.Series, local: tzinfo | None) -> pd.Series:
+    if getattr(times.dtype, "tz", None) is None:
+        times = times.dt.tz_localize(local, ambiguous="NaT", nonexistent="shift_forward")
+    return times.dt.tz_convert("UTC")
 
 
 def _specs(inputs: Iterable[str] | str) -> list[str]:

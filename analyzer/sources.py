@@ -17,8 +17,8 @@ from typing import BinaryIO
 
 _MAGIC: tuple[tuple[bytes, Callable[[BinaryIO], BinaryIO]], ...] = (
     (b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f)),  # type: ignore[arg-type,return-value]
-    (b"BZh", lambda f: bz2.BZ2File(f)),  # type: ignore[return-value]  # noqa: SIM115
-    (b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f)),  # type: ignore[return-value]
+    (b"BZh", lambda f: bz2.BZ2File(f)),  # type: ignore[return-value]
+    (b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f)),  # type: ignore[return-value]  # noqa: SIM115
 )
 SNIFF_BYTES = 65536
 

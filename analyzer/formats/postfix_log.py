@@ -20,7 +20,10 @@ from ..sources import Input
 NAME = "postfix-log"
 UNIT = "lines"
 
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
+}
 
 # Syslog headers: classic / maillog_file ("Mar  1 00:00:18 host" or "Mar 01 ..."), RFC 3339,
 # and the year-first "2013 Jun 10 06:27:30.123 host".  prog = syslog name + daemon, pid optional.

@@ -1,0 +1,93 @@
+"""The pandas stage: pure groupings from the records DataFrame."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+
+from analyzer import frame
+from analyzer.records import Record
+
+
+def rec(status: str, domain: str, diagnostic: str | None = None, minute: int = 0, **extra: object) -> Record:
+    values: dict = dict(
+        time=datetime(2026, 11, 28, 3) + timedelta(minutes=minute), host="mx", queue_id="Q1", sender="s@example.org",
+        recipient=f"u{minute}@{domain}", domain=domain, status=status, smtp_code=None, enhanced_code=None,
+        code_class=None, diagnostic=diagnostic, remote_mta=None, reason=None, hard=None, source=f"log:{minute}",
+    )
+    values.update(extra)
+    return Record(**values)
+
+
+RECORDS = [
+    rec("sent", "example.com", "250 ok", 1, smtp_code="250", enhanced_code="2.0.0", code_class="2",
+        reason="delivered", hard=False),
+    rec("sent", "example.com", "250 ok", 2, code_class="2", reason="delivered", hard=False),
+    rec("bounced", "example.com", "550 5.1.1 <u3@example.com>: user unknown", 3, smtp_code="550",
+        enhanced_code="5.1.1", code_class="5", reason="userunknown", hard=True),
+    rec("bounced", "example.com", "550 5.1.1 <u4@example.com>: user unknown", 4, smtp_code="550",
+        enhanced_code="5.1.1", code_class="5", reason="userunknown", hard=True),
+    rec("deferred", "example.net", "connect to mx[192.0.2.1]:25: Connection refused", 65,
+        enhanced_code="4.4.1", code_class="4", category="111", reason="networkerror", hard=False),
+    rec("rejected", "example.org", "554 5.7.1 blocked", 70, smtp_code="554", enhanced_code="5.7.1",
+        code_class="5", reason="blocked", hard=False),
+]
+
+
+def df() -> pd.DataFrame:
+    return frame.to_frame(RECORDS)
+
+
+def test_columns_and_dtypes() -> None:
+    data = df()
+    assert list(data.columns[:15]) == list(frame.CORE_COLUMNS)
+    assert data["recipient"].dtype == pd.StringDtype("pyarrow")
+    assert isinstance(data["status"].dtype, pd.CategoricalDtype)
+    assert str(data["hard"].dtype) == "boolean"
+
+
+def test_by_status_and_code_class() -> None:
+    assert frame.by_status(df()).to_dict("list") == {
+        "status": ["sent", "deferred", "bounced", "rejected"], "count": [2, 1, 2, 1]}
+    classes = frame.by_code_class(df())
+    assert classes.loc[classes["status"] == "bounced", "code_class"].tolist() == ["5"]
+
+
+def test_by_domain_rates() -> None:
+    table = frame.by_domain(df()).set_index("domain")
+    assert table.loc["example.com", ["sent", "bounced", "total"]].tolist() == [2, 2, 4]
+    assert table.loc["example.com", "bounce_rate"] == 0.5
+    assert table.loc["example.net", "deferral_rate"] == 1.0
+    assert "example.org" not in table.index  # inbound refusals are not delivery attempts
+
+
+def test_top_diagnostics_groups_one_error_from_many_recipients() -> None:
+    top = frame.top_diagnostics(df())
+    first = top.iloc[0]
+    assert (first["domain"], first["count"], first["pattern"]) == ("example.com", 2, "550 5.1.1 <*>: user unknown")
+
+
+def test_by_reason_and_reply_code() -> None:
+    reasons = frame.by_reason(df()).set_index("reason")
+    assert reasons.loc["userunknown", "count"] == 2 and reasons.loc["userunknown", "hard"] == 2
+    codes = frame.by_reply_code(df()).set_index("code")["count"].to_dict()
+    assert codes == {"550": 2, "250": 1, "554": 1, "(111)": 1, "none": 1}
+
+
+def test_over_time_hourly() -> None:
+    timeline = frame.over_time(df())
+    assert timeline["time"].tolist() == [pd.Timestamp("2026-11-28 03:00"), pd.Timestamp("2026-11-28 04:00")]
+    assert timeline["total"].tolist() == [4, 2]
+
+
+def test_timezone_aware_times_stay_aware() -> None:
+    tz = timezone(timedelta(hours=1))
+    data = frame.to_frame([rec("sent", "example.com", minute=1, time=datetime(2026, 1, 1, 1, 0, tzinfo=tz))])
+    assert str(data["time"].dt.tz) == "UTC"
+    assert data["time"].iloc[0] == pd.Timestamp("2026-01-01 00:00", tz="UTC")
+
+
+def test_empty_frame_groupings() -> None:
+    empty = frame.to_frame([])
+    assert frame.by_status(empty).empty and frame.top_diagnostics(empty).empty and frame.over_time(empty).empty

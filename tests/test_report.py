@@ -1,0 +1,68 @@
+"""Report rendering: hostile text stays inert, the text summary fits an 80-column mail client."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from analyzer.frame import to_frame
+from analyzer.records import Accounting, Record, Tally
+from analyzer.report import render_html, render_text, summarize, write_json
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "evil\u202etxt.exe\x1b[31m\x07",
+]
+
+
+def record(status: str, diagnostic: str, recipient: str, **extra: object) -> Record:
+    values: dict = dict(
+        time=datetime(2026, 11, 28, 3, 0), host="mx", queue_id="ABC123", sender="a@example.org",
+        recipient=recipient, domain=recipient.rpartition("@")[2], status=status, smtp_code="550",
+        enhanced_code="5.1.1", code_class="5", diagnostic=diagnostic, remote_mta="mx.example.net",
+        reason="userunknown", hard=True, source="test:1",
+    )
+    values.update(extra)
+    return Record(**values)
+
+
+def hostile_summary() -> dict:
+    records = [record("bounced", f"550 5.1.1 {text}", f"{text}@{text}.example") for text in HOSTILE]
+    records.append(record("sent", "250 ok", "ok@example.net", smtp_code="250", enhanced_code="2.0.0",
+                          code_class="2", reason="delivered", hard=False))
+    accounting = Accounting([Tally(source="<script>x</script>.log", kind="postfix-log", read=5, used=5,
+                                   records=5)])
+    accounting.tallies[0].add_unparsed("<script>", "<img src=x onerror=alert(2)>")
+    return summarize(to_frame(records), accounting, top=50)
+
+
+def test_html_escapes_hostile_text() -> None:
+    html = render_html(hostile_summary())
+    assert "<script>alert" not in html and "<img src=x" not in html and "<script>x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'href="javascript' not in html and "\u202e" not in html and "\x1b" not in html
+    assert "<script" not in html  # the report itself holds no script yet
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+
+
+def test_text_summary_is_plain_and_fits_80_columns() -> None:
+    text = render_text(hostile_summary())
+    assert "\u202e" not in text and "\x1b" not in text and "\x07" not in text
+    assert all(len(line) <= 80 for line in text.splitlines()), max(text.splitlines(), key=len)
+
+
+def test_sample_summary_fits_80_columns(tmp_path: Path) -> None:
+    from analyzer.pipeline import read_frame
+
+    root = Path(__file__).resolve().parents[1]
+    accounting = Accounting()
+    summary = summarize(read_frame([str(root / "samples")], accounting), accounting)
+    text = render_text(summary)
+    assert all(len(line) <= 80 for line in text.splitlines()), max(text.splitlines(), key=len)
+    write_json(tmp_path / "s.json", summary)
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert data["accounting"]["lines"]["read"] == summary["accounting"]["lines"]["read"]
