@@ -40,6 +40,7 @@ _COMMANDS = (
 )
 
 
+@lru_cache(maxsize=65536)
 def command_of(text: str) -> str | None:
     """The SMTP command ``text`` says the reply answered (``RCPT``, ``DATA``, ``MAIL``, ``HELO``)."""
     head = text[:3000]
@@ -49,6 +50,9 @@ def command_of(text: str) -> str | None:
         if match is not None and (best is None or match.start() < best[0]):
             best = (match.start(), name)
     return best[1] if best else None
+
+
+_UNKNOWN: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,22 +148,56 @@ class Classifier:
         self._hard = frozenset(rules.get("hard", ()))
         self._hard_when_permanent = frozenset(rules.get("hard_when_permanent", ()))
         self.decide = lru_cache(maxsize=65536)(self._decide)
+        self._providers_of = lru_cache(maxsize=16384)(self._select_providers)
+        # provider decisions by (remote MTA, domain, normalised text): ids and numbers do not change them
+        self._provided: dict[tuple[str | None, str | None, str], tuple[str, str] | None] = {}
+        hosts = [f"(?:{entry_hosts})" for entry_hosts in (p.hosts.pattern for p in self._providers)]
+        self._any_host = re.compile("|".join(hosts), re.IGNORECASE) if hosts else None
 
     def classify(self, record: Record) -> Record:
-        """Set ``reason``, ``hard`` and ``rule`` of ``record`` and return it."""
+        """Set ``reason``, ``hard`` and ``rule`` of ``record`` and return it.
+
+        Decisions are cached on the normalised text; only the provider rules, which read the raw
+        text, run per record, and only for replies from or about a known provider.
+        """
         status = record.status
         diagnostic = record.diagnostic or ""
-        if status in self._status or not diagnostic:
-            pattern = raw = ""
-        else:
+        pattern, provided, command = "", None, None
+        if status not in self._status and diagnostic:
             pattern = rule_text(diagnostic)
-            raw = " ".join((record.remote_mta or "", record.domain or "", diagnostic[:3000])).lower()
-        command = (record.smtp_command or "").upper()[:4] or (command_of(diagnostic) if diagnostic else None)
+            command = (record.smtp_command or "").upper()[:4] or command_of(pattern)
+            if record.category not in REASONS:
+                key = (record.remote_mta, record.domain, pattern)
+                provided = self._provided.get(key, _UNKNOWN)
+                if provided is _UNKNOWN:
+                    provided = self._provider_reason(record.remote_mta, record.domain, diagnostic)
+                    if len(self._provided) < 65536:
+                        self._provided[key] = provided
         decision = self.decide(
-            status, record.smtp_code, record.enhanced_code, record.category, pattern, raw, command
+            status, record.smtp_code, record.enhanced_code, record.category, pattern, provided, command
         )
         record.reason, record.hard, record.rule = decision.reason, decision.hard, decision.rule
         return record
+
+    def _provider_reason(self, remote_mta: str | None, domain: str | None, diagnostic: str
+                         ) -> tuple[str, str] | None:
+        """The reason a provider's own wording gives, or None."""
+        candidates = self._providers_of(remote_mta, domain)
+        raw = diagnostic[:3000].lower()
+        if not candidates:
+            if self._any_host is None or self._any_host.search(raw) is None:
+                return None
+            candidates = tuple(p for p in self._providers if p.hosts.search(raw))
+        for provider in candidates:
+            for reason, pattern in provider.rules:
+                if pattern.search(raw):
+                    return reason, f"provider:{provider.name}:{reason}"
+        return None
+
+    def _select_providers(self, remote_mta: str | None, domain: str | None) -> tuple[_Provider, ...]:
+        """Providers whose host patterns match the remote MTA or the recipient domain."""
+        hosts = f"{remote_mta or ''} {domain or ''}".lower()
+        return tuple(p for p in self._providers if p.hosts.search(hosts))
 
     def _decide(
         self,
@@ -168,11 +206,11 @@ class Classifier:
         enhanced: str | None,
         category: str | None,
         text: str,
-        raw: str = "",
+        provided: tuple[str, str] | None = None,
         command: str | None = None,
     ) -> Decision:
         klass = (enhanced or smtp_code or "")[:1]
-        reason, rule = self._reason(status, smtp_code, enhanced, category, text, raw, command)
+        reason, rule = self._reason(status, smtp_code, enhanced, category, text, provided, command)
         promoted = self._promote.get((reason, status, enhanced or ""))
         if promoted is not None:
             reason, rule = promoted, f"{rule}->promote:{promoted}"
@@ -196,19 +234,15 @@ class Classifier:
         enhanced: str | None,
         category: str | None,
         text: str,
-        raw: str,
+        provided: tuple[str, str] | None,
         command: str | None,
     ) -> tuple[str, str]:
         if status in self._status:
             return self._status[status], f"status:{status}"
         if category in REASONS:
             return category, f"hint:{category}"  # type: ignore[return-value]
-        if raw:
-            for provider in self._providers:
-                if provider.hosts.search(raw):
-                    for reason, pattern in provider.rules:
-                        if pattern.search(raw):
-                            return reason, f"provider:{provider.name}:{reason}"
+        if provided is not None:
+            return provided
         if enhanced and enhanced in self._strong and enhanced in self._codes:
             return self._codes[enhanced], f"code:{enhanced}"
         if text:
