@@ -9,11 +9,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from operator import attrgetter
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from .records import COLUMNS, CORE_COLUMNS, Record
-from .textnorm import normalize
+from .textnorm import rule_text
 
 STRING = pd.StringDtype("pyarrow")
 CATEGORIES = ("host", "status", "code_class", "reason", "transport", "parser", "category", "smtp_command")
@@ -25,19 +26,26 @@ OUTCOMES = ("sent", "deferred", "bounced", "expired", "rejected", "complaint", "
 def to_frame(records: Iterable[Record]) -> pd.DataFrame:
     """A DataFrame with one row per record: the export columns first, then the extra ones."""
     rows = list(map(attrgetter(*COLUMNS), records))
-    columns = map(list, zip(*rows, strict=True)) if rows else ([] for _ in COLUMNS)
-    data = dict(zip(COLUMNS, columns, strict=True))
-    times = data.pop("time")
-    frame = pd.DataFrame({"time": _times(times)})
+    table = np.array(rows, dtype=object) if rows else np.empty((0, len(COLUMNS)), dtype=object)
+    data = {name: table[:, i].tolist() for i, name in enumerate(COLUMNS)}
+    frame = pd.DataFrame({"time": _times(data.pop("time"))})
     for name in COLUMNS[1:]:
         values = data[name]
         if name == "hard":
             frame[name] = pd.array(values, dtype="boolean")
         elif name in CATEGORIES:
-            frame[name] = pd.Categorical(values)
+            frame[name] = _categorical(values)
         else:
             frame[name] = pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
     return frame[list(CORE_COLUMNS) + [c for c in COLUMNS if c not in CORE_COLUMNS]]
+
+
+def _categorical(values: list[str | None]) -> pd.Categorical:
+    """A categorical built through Arrow's dictionary encoding (much faster than from Python objects)."""
+    encoded = pa.array(values, type=pa.string()).dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    categories = pd.Index(encoded.dictionary.to_pylist(), dtype=STRING)
+    return pd.Categorical.from_codes(codes, categories=categories)
 
 
 def _times(values: list[datetime | None]) -> pd.Series:
@@ -50,9 +58,10 @@ def _times(values: list[datetime | None]) -> pd.Series:
     return pd.Series(pd.to_datetime(values), dtype="datetime64[us]")
 
 
-def attempts(df: pd.DataFrame) -> pd.DataFrame:
+def attempts(df: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Outbound delivery attempts and outcomes (no inbound refusals, complaints or auto-replies)."""
-    return df.loc[df["status"].isin(ATTEMPT_STATUSES)]
+    mask = df["status"].isin(ATTEMPT_STATUSES)
+    return df.loc[mask] if columns is None else df.loc[mask, columns]
 
 
 def by_status(df: pd.DataFrame) -> pd.DataFrame:
@@ -77,7 +86,8 @@ def by_code_class(df: pd.DataFrame) -> pd.DataFrame:
 
 def by_enhanced_code(df: pd.DataFrame) -> pd.DataFrame:
     """Records per enhanced status code and status, the most frequent first."""
-    failing = df.loc[df["enhanced_code"].notna() & (df["status"].astype(STRING) != "sent")]
+    failing = df.loc[df["enhanced_code"].notna() & (df["status"].astype(STRING) != "sent"),
+                     ["enhanced_code", "status"]]
     table = (
         failing.assign(status=failing["status"].astype(STRING))
         .groupby(["enhanced_code", "status"], observed=True)
@@ -101,10 +111,10 @@ def by_domain(df: pd.DataFrame) -> pd.DataFrame:
     ``bounce_rate`` = bounced / (sent + bounced + expired): the share of final outcomes that failed;
     ``deferral_rate`` = deferred / all attempts.
     """
-    outbound = attempts(df)
+    outbound = attempts(df, ["domain", "status"])
     table = (
         outbound.assign(status=outbound["status"].astype(STRING), domain=outbound["domain"].fillna("(none)"))
-        .pivot_table(index="domain", columns="status", values="source", aggfunc="count", fill_value=0)
+        .pivot_table(index="domain", columns="status", aggfunc="size", fill_value=0)
         .reindex(columns=list(ATTEMPT_STATUSES), fill_value=0)
     )
     table.columns.name = None
@@ -139,18 +149,29 @@ def by_reason(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50) -> pd.DataFrame:
-    """The most frequent failure texts per domain, after removing addresses, ids and numbers."""
-    failed = df.loc[df["diagnostic"].notna() & ~df["status"].isin(("sent",))]
+    """The most frequent failure texts per domain, after removing addresses, hosts, ids and numbers.
+
+    Uses the ``pattern`` column the classifier fills; computes it for frames that lack it.
+    """
+    columns = ["domain", "status", "reason", "diagnostic", "enhanced_code", "smtp_code", "category", "pattern"]
+    failed = df.loc[df["diagnostic"].notna() & ~df["status"].isin(("sent",)),
+                    [c for c in columns if c in df.columns]]
     if failed.empty:
-        return pd.DataFrame(columns=["domain", "pattern", "count", "status", "reason", "example"])
-    uniques = failed["diagnostic"].unique()
-    patterns = dict(zip(uniques, map(normalize, uniques), strict=True))
+        return pd.DataFrame(columns=["domain", "pattern", "count", *columns[1:-1]])
+    pattern = failed["pattern"] if "pattern" in failed.columns else pd.Series(pd.NA, index=failed.index)
+    missing = pattern.isna()
+    if missing.any():
+        uniques = failed.loc[missing, "diagnostic"].unique()
+        found = dict(zip(uniques, map(rule_text, uniques), strict=True))
+        pattern = pattern.astype(STRING).fillna(failed["diagnostic"].map(found))
     grouped = (
-        failed.assign(pattern=failed["diagnostic"].map(patterns), domain=failed["domain"].fillna("(none)"),
-                      status=failed["status"].astype(STRING), reason=failed["reason"].astype(STRING))
+        failed.assign(pattern=pattern, domain=failed["domain"].fillna("(none)"),
+                      status=failed["status"].astype(STRING), reason=failed["reason"].astype(STRING),
+                      category=failed["category"].astype(STRING))
         .groupby(["domain", "pattern"])
-        .agg(count=("source", "size"), status=("status", "first"), reason=("reason", "first"),
-             example=("diagnostic", "first"))
+        .agg(count=("status", "size"), status=("status", "first"), reason=("reason", "first"),
+             diagnostic=("diagnostic", "first"), enhanced_code=("enhanced_code", "first"),
+             smtp_code=("smtp_code", "first"), category=("category", "first"))
         .reset_index()
         .sort_values(["count", "domain"], ascending=[False, True])
     )

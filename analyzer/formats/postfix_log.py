@@ -27,23 +27,29 @@ _MONTHS = {
 
 # Syslog headers: classic / maillog_file ("Mar  1 00:00:18 host" or "Mar 01 ..."), RFC 3339,
 # and the year-first "2013 Jun 10 06:27:30.123 host".  prog = syslog name + daemon, pid optional.
-_TAIL = r" (?P<host>\S{1,255}) (?P<prog>[^\s\[:]{1,128})(?:\[\d{1,10}\])?: (?P<msg>.*)"
-_CLASSIC = re.compile(
+_CLASSIC_STAMP = (
     r"(?:(?P<year>\d{4}) )?(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) "
-    r"(?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?" + _TAIL
+    r"(?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?"
 )
-_RFC3339 = re.compile(
-    r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?"
-    r"(?P<tz>Z|[+-]\d\d:?\d\d)?" + _TAIL
-)
+_RFC3339_STAMP = r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?(?P<tz>Z|[+-]\d\d:?\d\d)?"
+_PROGRAM = r" (?P<host>\S{1,255}) (?P<prog>[^\s\[:]{1,128})(?:\[\d{1,10}\])?: "
+_CLASSIC = re.compile(_CLASSIC_STAMP + _PROGRAM + r"(?P<msg>.*)")
+_RFC3339 = re.compile(_RFC3339_STAMP + _PROGRAM + r"(?P<msg>.*)")
 
 _QID = r"(?P<qid>[0-9A-Za-z]{5,20})"
-_DELIVERY = re.compile(
+_DELIVERY_BODY = (
     _QID + r": to=(?:<(?P<to>[^>]{0,512})>|(?P<bare_to>[^,\s<>]{1,512})), "
     r"(?:orig_to=(?:<(?P<orig>[^>]{0,512})>|(?P<bare_orig>[^,\s<>]{1,512})), )?"
     r"relay=(?P<relay>[^,\s]{1,300}),(?: [a-z_]{1,20}=[^,\s]{0,100},){0,8} "
     r"dsn=(?P<dsn>\d\.\d{1,3}\.\d{1,3}), status=(?P<status>[a-z-]{1,40})(?: \((?P<text>.*?)\)?)?\s*$"
 )
+_DELIVERY = re.compile(_DELIVERY_BODY)
+# Fast paths for the two most frequent kinds of line: header and payload in one match.
+_DELIVERY_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _DELIVERY_BODY),
+                   re.compile(_RFC3339_STAMP + _PROGRAM + _DELIVERY_BODY))
+_QMGR_BODY = _QID + r": (?:from=<(?P<from>[^>]{0,512})>, size=|(?P<removed>removed)\s*$)"
+_QMGR_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _QMGR_BODY),
+               re.compile(_RFC3339_STAMP + _PROGRAM + _QMGR_BODY))
 #: Delivery statuses that are outcomes; ``deliverable``/``undeliverable`` are address-verification probes.
 DELIVERY_STATUSES = frozenset({"sent", "deferred", "bounced", "expired"})
 _QMGR_FROM = re.compile(_QID + r": from=<(?P<from>[^>]{0,512})>")
@@ -223,9 +229,25 @@ class _Parser:
         """Records of ``lines``, numbered from ``first_line``; every line is counted in the tally."""
         tally = self.tally
         classic, rfc3339, handlers = _CLASSIC.match, _RFC3339.match, self.handlers
+        delivery_classic, delivery_rfc3339 = (pattern.match for pattern in _DELIVERY_LINES)
+        qmgr_classic, qmgr_rfc3339 = (pattern.match for pattern in _QMGR_LINES)
         lineno = first_line - 1
         for lineno, line in enumerate(lines, first_line):
-            if "status=" not in line and "reject" not in line and "qmgr" not in line:
+            if "status=" in line:
+                d = delivery_classic(line) or delivery_rfc3339(line)
+                if d is not None and d.group("prog").rpartition("/")[2] in DELIVERY_AGENTS:
+                    record = self._delivery(d, d, d.group("prog"), f"{self.name}:{lineno}")
+                    if record is not None:
+                        tally.used += 1
+                        tally.records += 1
+                        yield record
+                    continue
+            elif "qmgr" in line:
+                q = qmgr_classic(line) or qmgr_rfc3339(line)
+                if q is not None and q.group("prog").endswith("qmgr"):
+                    self._queue_bookkeeping(q)
+                    continue
+            elif "reject" not in line:
                 # cheap prefilter: no delivery, reject or queue-manager line can lack all three
                 tally.noise += 1
                 continue
@@ -266,6 +288,20 @@ class _Parser:
         if d is None:
             self.tally.add_unparsed(where, msg)
             return None
+        return self._delivery(m, d, prog, where)
+
+    def _queue_bookkeeping(self, q: re.Match[str]) -> None:
+        """A qmgr ``from=`` line (remember the sender) or ``removed`` line (forget it)."""
+        key = (q.group("host"), q.group("qid"))
+        if q.group("removed"):
+            if self.senders.pop(key, None) is None:
+                self.unknown_removed.add(key)
+        else:
+            self.senders[key] = q.group("from")
+        self._noise(q.group("prog"))
+
+    def _delivery(self, m: re.Match[str], d: re.Match[str], prog: str, where: str) -> Record | None:
+        """The record of a delivery line: ``m`` holds the header, ``d`` the payload (often the same)."""
         qid, recipient, orig_to, relay, enhanced, status, text = d.group(
             "qid", "to", "orig", "relay", "dsn", "status", "text"
         )
