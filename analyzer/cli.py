@@ -32,10 +32,12 @@ class UsageFailure(click.ClickException):
               help="Write the summary tables and the input accounting as JSON.")
 @click.option("--top", default=20, show_default=True, type=click.IntRange(1, 10000),
               help="Rows in each table of the report.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
+              help="Processes for parsing large plain log files (default: all CPU cores).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout.")
 @click.version_option(__version__, "--version", prog_name="analyze", message="%(prog)s %(version)s")
 def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
-         json_path: str | None, top: int, quiet: bool) -> None:
+         json_path: str | None, top: int, jobs: int | None, quiet: bool) -> None:
     """Analyze Postfix logs and bounce messages and report what bounced, why, and what to do.
 
     INPUT is a file, a directory (its files), a glob or - for stdin; .gz, .bz2 and .xz
@@ -43,7 +45,7 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
     """
     accounting = Accounting()
     try:
-        df = read_frame(list(inputs), accounting)
+        df = read_frame(list(inputs), accounting, jobs=jobs)
     except InputError as error:
         raise UsageFailure(str(error)) from None
     for warning in accounting.warnings:

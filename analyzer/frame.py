@@ -153,7 +153,8 @@ def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50) -> p
 
     Uses the ``pattern`` column the classifier fills; computes it for frames that lack it.
     """
-    columns = ["domain", "status", "reason", "diagnostic", "enhanced_code", "smtp_code", "category", "pattern"]
+    columns = ["domain", "status", "reason", "diagnostic", "enhanced_code", "smtp_code", "category",
+               "pattern"]
     failed = df.loc[df["diagnostic"].notna() & ~df["status"].isin(("sent",)),
                     [c for c in columns if c in df.columns]]
     if failed.empty:

@@ -31,7 +31,9 @@ _CLASSIC_STAMP = (
     r"(?:(?P<year>\d{4}) )?(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) "
     r"(?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?"
 )
-_RFC3339_STAMP = r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?(?P<tz>Z|[+-]\d\d:?\d\d)?"
+_RFC3339_STAMP = (
+    r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?(?P<tz>Z|[+-]\d\d:?\d\d)?"
+)
 _PROGRAM = r" (?P<host>\S{1,255}) (?P<prog>[^\s\[:]{1,128})(?:\[\d{1,10}\])?: "
 _CLASSIC = re.compile(_CLASSIC_STAMP + _PROGRAM + r"(?P<msg>.*)")
 _RFC3339 = re.compile(_RFC3339_STAMP + _PROGRAM + r"(?P<msg>.*)")
