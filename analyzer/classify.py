@@ -40,6 +40,16 @@ _COMMANDS = (
 )
 
 
+#: Command names as the classifier knows them (a Postfix log says EHLO, CONNECT, END-OF-MESSAGE...).
+_COMMAND_ALIASES = {"EHLO": "HELO", "END-": "DATA", "BDAT": "DATA", "CONN": "CONN"}
+
+
+def command_name(command: str | None) -> str:
+    """``RCPT``, ``DATA``, ``MAIL``, ``HELO``, ``CONN`` or another command's first four letters."""
+    head = (command or "").strip().upper()[:4]
+    return _COMMAND_ALIASES.get(head, head)
+
+
 @lru_cache(maxsize=65536)
 def command_of(text: str) -> str | None:
     """The SMTP command ``text`` says the reply answered (``RCPT``, ``DATA``, ``MAIL``, ``HELO``)."""
@@ -81,8 +91,9 @@ def merge_rules(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for listed in ("phrase", "provider"):
         merged[listed] = list(extra.get(listed, [])) + list(base.get(listed, []))
-    merged["promote"] = list(extra.get("promote", [])) + list(base.get("promote", []))
-    for table in ("status", "codes", "categories", "replies", "fallback"):
+    for listed in ("promote", "by_command"):
+        merged[listed] = list(extra.get(listed, [])) + list(base.get(listed, []))
+    for table in ("status", "codes", "categories", "replies", "fallback", "strong_yield", "commands"):
         merged[table] = {**base.get(table, {}), **extra.get(table, {})}
     for listed in ("strong_codes", "hard", "hard_when_permanent"):
         if listed in extra:
@@ -101,6 +112,9 @@ class _Phrase:
     commands: frozenset[str]
     otherwise: str | None
     otherwise_codes: tuple[str, ...]
+    keep_codes: tuple[str, ...]
+    pass_commands: frozenset[str]
+    unknown_otherwise: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +138,8 @@ class Classifier:
             _Phrase(
                 entry["reason"], _compile(entry["patterns"]),
                 frozenset(entry.get("commands", ())), entry.get("otherwise"),
-                tuple(entry.get("otherwise_codes", ())),
+                tuple(entry.get("otherwise_codes", ())), tuple(entry.get("keep_codes", ())),
+                frozenset(entry.get("pass_commands", ())), entry.get("unknown_command") == "otherwise",
             )
             for entry in rules.get("phrase", [])
         ]
@@ -141,10 +156,24 @@ class Classifier:
         self._replies: dict[str, str] = rules.get("replies", {})
         self._fallback: dict[str, str] = rules.get("fallback", {})
         self._promote = {
-            (entry["reason"], entry.get("status", ""), code): entry["to"]
+            (entry["reason"], entry.get("status", ""), code): (
+                entry["to"], _compile(entry["unless"]) if entry.get("unless") else None)
             for entry in rules.get("promote", [])
             for code in entry.get("codes", ())
         }
+        # a strong code gives way to these reasons' phrases (5.1.1 "... mailbox is over quota")
+        self._strong_yield = {
+            code: tuple(p for p in self._phrases if p.reason in reasons)
+            for code, reasons in rules.get("strong_yield", {}).items()
+        }
+        # the SMTP command a reply answered changes some reasons (a "user unknown" to MAIL FROM is the sender's)
+        self._by_command = {
+            (entry["command"], reason): entry["to"]
+            for entry in rules.get("by_command", [])
+            for reason in entry.get("reasons", ())
+        }
+        # reasons of the command alone, when neither text nor code said anything (a refused HELO: blocked)
+        self._commands: dict[str, str] = rules.get("commands", {})
         self._hard = frozenset(rules.get("hard", ()))
         self._hard_when_permanent = frozenset(rules.get("hard_when_permanent", ()))
         self.decide = lru_cache(maxsize=65536)(self._decide)
@@ -165,7 +194,7 @@ class Classifier:
         pattern, provided, command = "", None, None
         if status not in self._status and diagnostic:
             pattern = rule_text(diagnostic)
-            command = (record.smtp_command or "").upper()[:4] or command_of(pattern)
+            command = command_name(record.smtp_command) or command_of(pattern)
             if record.category not in REASONS:
                 key = (record.remote_mta, record.domain, pattern)
                 provided = self._provided.get(key, _UNKNOWN)
@@ -177,6 +206,7 @@ class Classifier:
             status, record.smtp_code, record.enhanced_code, record.category, pattern, provided, command
         )
         record.reason, record.hard, record.rule = decision.reason, decision.hard, decision.rule
+        record.pattern = pattern or None
         return record
 
     def _provider_reason(self, remote_mta: str | None, domain: str | None, diagnostic: str
@@ -211,13 +241,32 @@ class Classifier:
     ) -> Decision:
         klass = (enhanced or smtp_code or "")[:1]
         reason, rule = self._reason(status, smtp_code, enhanced, category, text, provided, command)
+        if command:
+            moved = self._by_command.get((command, reason))
+            if moved is not None and not rule.startswith(("hint:", "provider:")):
+                reason, rule = moved, f"{rule}->{command}:{moved}"
         promoted = self._promote.get((reason, status, enhanced or ""))
-        if promoted is not None:
-            reason, rule = promoted, f"{rule}->promote:{promoted}"
+        if promoted is not None and (promoted[1] is None or promoted[1].search(text) is None):
+            reason, rule = promoted[0], f"{rule}->promote:{promoted[0]}"
         hard = status != "deferred" and (
             (reason in self._hard and klass != "4") or (reason in self._hard_when_permanent and klass == "5")
         )
         return Decision(reason, hard, rule)
+
+    @staticmethod
+    def _command_phrase(phrase: _Phrase, enhanced: str, command: str | None) -> tuple[str, str] | None:
+        """The reason of a phrase whose meaning depends on the SMTP command; None: let later rules decide."""
+        keep = (phrase.reason, f"phrase:{phrase.reason}")
+        other = (phrase.otherwise or phrase.reason, f"phrase:{phrase.reason}->{phrase.otherwise}")
+        if enhanced in phrase.keep_codes:
+            return keep
+        if command:
+            if command in phrase.commands:
+                return keep
+            return None if command in phrase.pass_commands else other
+        if phrase.unknown_otherwise or (phrase.otherwise_codes and enhanced.startswith(phrase.otherwise_codes)):
+            return other
+        return keep
 
     def _code_reason(self, enhanced: str) -> tuple[str, str] | None:
         if enhanced in self._codes:
@@ -244,18 +293,23 @@ class Classifier:
         if provided is not None:
             return provided
         if enhanced and enhanced in self._strong and enhanced in self._codes:
+            if text:
+                for phrase in self._strong_yield.get(enhanced, ()):
+                    if phrase.pattern.search(text) is not None:
+                        return phrase.reason, f"phrase:{phrase.reason}"
             return self._codes[enhanced], f"code:{enhanced}"
         if text:
             for phrase in self._phrases:
                 if phrase.pattern.search(text) is None:
                     continue
-                if phrase.otherwise and (
-                    (command and command not in phrase.commands)
-                    or (not command and bool(phrase.otherwise_codes)
-                        and (enhanced or "").startswith(phrase.otherwise_codes))
-                ):
-                    return phrase.otherwise, f"phrase:{phrase.reason}->{phrase.otherwise}"
+                if phrase.otherwise:
+                    found = self._command_phrase(phrase, enhanced or "", command)
+                    if found is None:
+                        continue
+                    return found
                 return phrase.reason, f"phrase:{phrase.reason}"
+        if command and command in self._commands and (enhanced or smtp_code or "5")[:1] == "5":
+            return self._commands[command], f"command:{command}"
         if enhanced:
             found = self._code_reason(enhanced)
             if found is not None:

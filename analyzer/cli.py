@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import click
 
 from . import __version__
-from .hints import Hints
+from .classify import Classifier, load_rules, merge_rules
+from .frame import redact
+from .hints import LANGUAGES, Hints
 from .pipeline import read_frame
 from .records import Accounting
-from .report import render_html, render_text, summarize, write_csv, write_json, write_text
+from .report import (
+    render_html,
+    render_text,
+    summarize,
+    write_csv,
+    write_json,
+    write_parquet,
+    write_text,
+)
 from .sources import InputError
 
 EXIT_USAGE = 2
@@ -20,42 +33,67 @@ class UsageFailure(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+def _knowledge(lang: str, hints_file: str | None) -> tuple[Hints, Classifier | None]:
+    """The hints in ``lang`` and, with a user file, a classifier that includes its rules."""
+    if hints_file is None:
+        return Hints.load(lang), None
+    try:
+        user_rules = load_rules(Path(hints_file))
+        return Hints.load(lang, Path(hints_file)), Classifier(merge_rules(load_rules(), user_rules))
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
+        raise UsageFailure(f"{hints_file}: not a usable hints file: {error}") from None
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True),
+@click.option("--html", "html_path", type=click.Path(dir_okay=False),
               help="Write the self-contained HTML report to this file.")
-@click.option("--text", "text_path", type=click.Path(dir_okay=False, writable=True),
+@click.option("--text", "text_path", type=click.Path(dir_okay=False),
               help="Write the plain-text summary to this file instead of stdout.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True),
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
               help="Write every record, one row each, as CSV.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
               help="Write the summary tables and the input accounting as JSON.")
+@click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False),
+              help="Write every record as Parquet, for notebooks.")
 @click.option("--top", default=20, show_default=True, type=click.IntRange(1, 10000),
               help="Rows in each table of the report.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
+              help="Language of the hints and verdict.")
+@click.option("--hints", "hints_file", type=click.Path(dir_okay=False, exists=True),
+              help="Your own TOML file of hints and reason rules, added to or overriding the bundled ones.")
+@click.option("--redact", "redact_addresses", is_flag=True,
+              help="Mask the local parts of addresses (keep domains) in every output.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
               help="Processes for parsing large plain log files (default: all CPU cores).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout.")
 @click.version_option(__version__, "--version", prog_name="analyze", message="%(prog)s %(version)s")
 def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
-         json_path: str | None, top: int, jobs: int | None, quiet: bool) -> None:
+         json_path: str | None, parquet_path: str | None, top: int, lang: str, hints_file: str | None,
+         redact_addresses: bool, jobs: int | None, quiet: bool) -> None:
     """Analyze Postfix logs and bounce messages and report what bounced, why, and what to do.
 
-    INPUT is a file, a directory (its files), a glob or - for stdin; .gz, .bz2 and .xz
-    files are read by content, whatever their name.
+    INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
+    .gz, .bz2 and .xz files are read by content, whatever their name.
     """
+    hints, classifier = _knowledge(lang, hints_file)
     accounting = Accounting()
     try:
-        df = read_frame(list(inputs), accounting, jobs=jobs)
+        df = read_frame(list(inputs), accounting, classifier=classifier, jobs=jobs)
     except InputError as error:
         raise UsageFailure(str(error)) from None
+    if redact_addresses:
+        df = redact(df)
     for warning in accounting.warnings:
         click.echo(f"analyze: warning: {warning}", err=True)
-    summary = summarize(df, accounting, top=top, hints=Hints.load())
+    summary = summarize(df, accounting, top=top, hints=hints, redacted=redact_addresses)
     try:
         if html_path:
             write_text(html_path, render_html(summary))
         if csv_path:
             write_csv(csv_path, df)
+        if parquet_path:
+            write_parquet(parquet_path, df)
         if json_path:
             write_json(json_path, summary)
         text = render_text(summary)

@@ -180,18 +180,47 @@ def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50) -> p
     return top.head(limit).reset_index(drop=True)
 
 
-def over_time(df: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
-    """Records per time bucket (hourly, or daily for spans over 3 days) and status."""
-    timed = df.loc[df["time"].notna()]
+def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400) -> pd.DataFrame:
+    """Records per time bucket and status, every bucket of the span present (zeros included).
+
+    Hourly for spans up to 3 days, daily up to ``max_buckets`` days, weekly beyond.
+    """
+    timed = df.loc[df["time"].notna(), ["time", "status"]]
     if timed.empty:
         return pd.DataFrame(columns=["time", *TIMELINE_STATUSES, "total"])
+    first, last = timed["time"].min(), timed["time"].max()
     if freq is None:
-        span = timed["time"].max() - timed["time"].min()
-        freq = "D" if span > pd.Timedelta(days=3) else "h"
+        span = last - first
+        freq = "h" if span <= pd.Timedelta(days=3) else "D" if span <= pd.Timedelta(days=max_buckets) else "W"
+    buckets = timed["time"].dt.floor("D") if freq == "W" else timed["time"].dt.floor(freq)
+    if freq == "W":
+        buckets = buckets - pd.to_timedelta(buckets.dt.dayofweek, unit="D")
     table = (
-        timed.assign(bucket=timed["time"].dt.floor(freq), status=timed["status"].astype(STRING))
-        .pivot_table(index="bucket", columns="status", values="source", aggfunc="count", fill_value=0)
+        timed.assign(bucket=buckets, status=timed["status"].astype(STRING))
+        .pivot_table(index="bucket", columns="status", aggfunc="size", fill_value=0)
     )
     table.columns.name = None
-    table = table.reindex(columns=list(TIMELINE_STATUSES), fill_value=0).astype("int64")
+    step = pd.Timedelta(weeks=1) if freq == "W" else pd.Timedelta(1, unit=freq)
+    every = pd.date_range(table.index.min(), table.index.max(), freq=step)
+    table = table.reindex(index=every, columns=list(TIMELINE_STATUSES), fill_value=0).astype("int64")
     return table.assign(total=table.sum(axis=1)).rename_axis("time").reset_index()
+
+
+REDACT_COLUMNS = ("sender", "recipient", "diagnostic", "orig_from", "orig_to", "subject", "message_id")
+_ADDRESS_LOCAL_PART = r"[^\s@<>\"'(),;:\[\]=]{1,128}@"
+
+
+def redact(df: pd.DataFrame) -> pd.DataFrame:
+    """Local parts of addresses masked (``***@example.org``) in every text column; domains kept."""
+    changes = {
+        column: df[column].str.replace(_ADDRESS_LOCAL_PART, "***@", regex=True)
+        for column in REDACT_COLUMNS if column in df.columns
+    }
+    return df.assign(**changes)
+
+
+def redact_text(text: str) -> str:
+    """The same masking for one string (accounting examples, warnings)."""
+    import re
+
+    return re.sub(_ADDRESS_LOCAL_PART, "***@", text)

@@ -47,6 +47,7 @@ class Record:
     orig_from: str | None = None
     orig_to: str | None = None
     subject: str | None = None
+    pattern: str | None = None
 
     def replace(self, **changes: object) -> Record:
         """A copy with some fields changed."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
 import os
@@ -15,7 +17,7 @@ from typing import IO, Any
 import jinja2
 import pandas as pd
 
-from . import __version__, frame
+from . import __version__, advice, blocklists, frame, providers, unknowns
 from .hints import Hints
 from .records import Accounting
 
@@ -73,72 +75,113 @@ def rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
-def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hints | None = None
-              ) -> dict[str, Any]:
-    """Every table of the report as plain data (also the ``--json`` export)."""
+def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hints | None = None,
+              redacted: bool = False) -> dict[str, Any]:
+    """Every table of the report as plain data (also the ``--json`` export).
+
+    ``redacted`` only records that the caller masked addresses (see :func:`analyzer.frame.redact`).
+    """
     hints = hints or Hints.load()
     status = frame.by_status(df)
     counts = dict(zip(status["status"], status["count"], strict=True))
     attempts = sum(counts.get(s, 0) for s in frame.ATTEMPT_STATUSES)
     final = counts.get("sent", 0) + counts.get("bounced", 0) + counts.get("expired", 0)
     timed = df["time"].dropna()
-    diagnostics = frame.top_diagnostics(df, per_domain=3, limit=top)
-    diag_rows = rows(diagnostics)
-    failed = df.loc[~df["status"].isin(("sent",))]
-    for row, (_, diag) in zip(diag_rows, diagnostics.iterrows(), strict=True):
-        match = failed.loc[failed["diagnostic"] == diag["example"]].head(1)
-        first = match.iloc[0] if len(match) else None
-        hint = hints.best(*(_plain(first[c]) if first is not None else None
-                            for c in ("enhanced_code", "smtp_code", "category", "reason")))
+    headline = {
+        "records": len(df),
+        "attempts": attempts,
+        **{s: int(counts.get(s, 0)) for s in frame.OUTCOMES},
+        "delivery_rate": counts.get("sent", 0) / final if final else 0.0,
+        "bounce_rate": (counts.get("bounced", 0) + counts.get("expired", 0)) / final if final else 0.0,
+        "deferral_rate": counts.get("deferred", 0) / attempts if attempts else 0.0,
+        "hard": int(df["hard"].fillna(False).sum()),
+        "from_logs": int((df["parser"].astype("string") == "postfix-log").sum()),
+        "from_messages": int((df["parser"].astype("string") != "postfix-log").sum()),
+    }
+    diagnostics = rows(frame.top_diagnostics(df, per_domain=3, limit=top))
+    for row in diagnostics:
+        hint = advice.hint_for(hints, row["enhanced_code"], row["smtp_code"], row["category"], row["reason"],
+                               None)
         row["hint"] = hint["title"] if hint else ""
-        row["hint_key"] = f"{hint['group']}:{hint['key']}" if hint else ""
+    items = advice.advice(df, hints)
+    with_provider = providers.with_provider(df)
+    accounting_data = accounting.to_dict()
+    if redacted:
+        accounting_data = _redact_strings(accounting_data)
     return {
         "version": __version__,
         "generated": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "lang": hints.lang,
+        "redacted": redacted,
         "period": {"first": _plain(timed.min()) if len(timed) else None,
                    "last": _plain(timed.max()) if len(timed) else None},
-        "headline": {
-            "records": len(df),
-            "attempts": attempts,
-            **{s: int(counts.get(s, 0)) for s in frame.OUTCOMES},
-            "delivery_rate": counts.get("sent", 0) / final if final else 0.0,
-            "bounce_rate": (counts.get("bounced", 0) + counts.get("expired", 0)) / final if final else 0.0,
-            "deferral_rate": counts.get("deferred", 0) / attempts if attempts else 0.0,
-            "hard": int(df["hard"].fillna(False).sum()),
-            "from_logs": int((df["parser"].astype("string") == "postfix-log").sum()),
-            "from_messages": int((df["parser"].astype("string") != "postfix-log").sum()),
-        },
+        "headline": headline,
+        "verdict": advice.verdict(headline, hints.lang),
+        "actions": advice.top_actions(items),
+        "sides": advice.sides(items, hints.lang),
+        "advice": items[:top],
         "status": rows(status),
         "code_classes": rows(frame.by_code_class(df)),
         "enhanced_codes": rows(frame.by_enhanced_code(df).head(top)),
         "reply_codes": rows(frame.by_reply_code(df).head(top)),
         "domains": rows(frame.by_domain(df).head(top)),
+        "providers": rows(providers.by_provider(with_provider).head(top)),
         "reasons": rows(frame.by_reason(df)),
-        "diagnostics": diag_rows,
+        "inbound": rows(frame.by_reason(df.loc[df["status"] == "rejected"]).head(top)),
+        "blocklists": rows(_outbound_first(blocklists.listings(df)).head(top)),
+        "unknowns": rows(unknowns.unknowns(df, limit=top)),
+        "diagnostics": diagnostics,
         "timeline": rows(frame.over_time(df)),
-        "hints": _hints_seen(failed, hints),
-        "accounting": accounting.to_dict(),
+        "accounting": accounting_data,
     }
 
 
-def _hints_seen(failed: pd.DataFrame, hints: Hints) -> list[dict[str, Any]]:
-    """One hint for each enhanced code, reply code and category among the failures, by frequency."""
-    seen: list[dict[str, Any]] = []
-    for group, column in (("enhanced", "enhanced_code"), ("codes", "smtp_code"), ("categories", "category")):
-        counts = failed[column].astype("string").dropna().value_counts()
-        for key, count in counts.items():
-            hint = hints.get(group, str(key))
-            if group == "enhanced" and hint is None:
-                hint = hints.get("enhanced", _generic_enhanced(str(key)))
-            if hint is not None:
-                seen.append({**hint, "seen": str(key), "count": int(count)})
-    return sorted(seen, key=lambda h: -h["count"])
+def _outbound_first(listings: pd.DataFrame) -> pd.DataFrame:
+    """Listings of our own IPs (outbound) one row each, before the clients we refused (inbound),
+    which are other people's IPs and shown as one row per list."""
+    if listings.empty:
+        return listings
+    outbound = listings.loc[listings["direction"] == "outbound"]
+    inbound = (
+        listings.loc[listings["direction"] == "inbound"]
+        .groupby("list", as_index=False)
+        .agg(direction=("direction", "first"), item=("item", "nunique"), count=("count", "sum"),
+             first_seen=("first_seen", "min"), last_seen=("last_seen", "max"), domains=("domains", "sum"),
+             example=("example", "first"), url=("url", "first"), how_en=("how_en", "first"),
+             how_de=("how_de", "first"))
+    )
+    inbound = inbound.assign(item=inbound["item"].map(lambda n: f"{n} client IP{'s' if n != 1 else ''}"))
+    parts = [outbound.sort_values("count", ascending=False), inbound.sort_values("count", ascending=False)]
+    return pd.concat(parts, ignore_index=True)
 
 
-def _generic_enhanced(code: str) -> str:
-    """``5.7.999`` -> ``5.7.0``: the subject's generic code when the detail is unknown."""
-    parts = code.split(".")
-    return f"{parts[0]}.{parts[1]}.0" if len(parts) == 3 else code
+def _redact_strings(value: Any) -> Any:
+    """Mask addresses in every string of a nested structure."""
+    if isinstance(value, str):
+        return frame.redact_text(value)
+    if isinstance(value, list):
+        return [_redact_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact_strings(v) for k, v in value.items()}
+    return value
+
+
+def charts(summary: dict[str, Any]) -> dict[str, str | None]:
+    """The report's charts as SVG data URIs (HTML only; not part of the JSON export)."""
+    from . import charts as draw
+
+    domains = [d for d in summary["domains"] if d["failures"]][:10]
+    provider_rows = [p for p in summary["providers"] if p["failures"] and p["provider"] != "other"][:10]
+    reasons = summary["reasons"][:12]
+    return {
+        "timeline": draw.timeline(summary["timeline"], frame.TIMELINE_STATUSES),
+        "domains": draw.bars([d["domain"] for d in domains], [d["failures"] for d in domains],
+                             "Domains by failed attempts"),
+        "providers": draw.bars([p["provider"] for p in provider_rows], [p["failures"] for p in provider_rows],
+                               "Providers by failed attempts"),
+        "reasons": draw.bars([r["reason"] for r in reasons], [r["count"] for r in reasons],
+                             "Failures by reason", color="#6d4c41"),
+    }
 
 
 def render(template: str, summary: dict[str, Any], **extra: Any) -> str:
@@ -147,8 +190,11 @@ def render(template: str, summary: dict[str, Any], **extra: Any) -> str:
 
 
 def render_html(summary: dict[str, Any]) -> str:
-    """The self-contained HTML report."""
-    return render("report.html.j2", summary)
+    """The self-contained HTML report (charts drawn here; the summary stays plain data)."""
+    script = _environment().get_template("partials/table.js").render()
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    return render("report.html.j2", summary, charts=charts(summary), script=script,
+                  script_hash=f"sha256-{digest}")
 
 
 def render_text(summary: dict[str, Any]) -> str:
@@ -187,3 +233,8 @@ def write_csv(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
 def write_json(path: str | os.PathLike[str], summary: dict[str, Any]) -> None:
     """The summary tables and the accounting as JSON."""
     write_text(path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_parquet(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
+    """Every record as Parquet (through pyarrow), for notebooks."""
+    write_atomic(path, lambda out: df.to_parquet(out, index=False), binary=True)

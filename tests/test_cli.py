@@ -38,7 +38,8 @@ def test_sample_report_end_to_end(tmp_path: Path) -> None:
                              "code_class,diagnostic,remote_mta,reason,hard,source")
     data = json.loads(js.read_text())
     assert data["accounting"]["lines"]["read"] == 4000
-    assert {"status", "domains", "reasons", "timeline", "hints", "diagnostics"} <= set(data)
+    assert {"status", "domains", "reasons", "timeline", "advice", "actions", "verdict", "diagnostics",
+            "providers", "blocklists", "unknowns"} <= set(data)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.html", "r.json"]  # no temp files left
 
 
@@ -108,3 +109,58 @@ def test_every_option_has_help() -> None:
 def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0 and result.output.startswith("analyze ")
+
+
+def test_redact_masks_local_parts_everywhere(tmp_path: Path) -> None:
+    html, csv, js, text = (tmp_path / name for name in ("r.html", "r.csv", "r.json", "r.txt"))
+    result = run(str(SAMPLE), "--redact", "--html", str(html), "--csv", str(csv), "--json", str(js),
+                 "--text", str(text))
+    assert result.exit_code == 0
+    import re
+    address = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+    for path in (html, csv, js, text):
+        content = path.read_text()
+        leaked = [a for a in address.findall(content) if not a.startswith("***@")]
+        assert leaked == [], (path.name, leaked[:5])
+    assert "***@gmail.com" in csv.read_text()
+    assert "addresses redacted" in html.read_text() and "redacted" in text.read_text()
+
+
+def test_parquet_export(tmp_path: Path) -> None:
+    import pandas as pd
+
+    out = tmp_path / "records.parquet"
+    assert run(str(SAMPLE), "--parquet", str(out), "--quiet").exit_code == 0
+    frame = pd.read_parquet(out)
+    assert len(frame) > 0 and list(frame.columns[:3]) == ["time", "host", "queue_id"]
+
+
+def test_german_hints(tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    result = run(str(SAMPLE), "--lang", "de", "--html", str(html))
+    assert result.exit_code == 0
+    assert "Verdict: Problem" in result.output or "Verdict: Beobachten" in result.output or "Verdict:" in result.output
+    assert 'lang="de"' in html.read_text()
+    assert run(str(SAMPLE), "--lang", "fr").exit_code == 2
+
+
+def test_user_hints_file_adds_rules_and_hints(tmp_path: Path) -> None:
+    log = tmp_path / "maillog"
+    log.write_text(LINE.replace("Recipient address rejected: User unknown", "Frobnicated by the gateway")
+                   .replace("5.1.1", "5.0.0"))
+    user = tmp_path / "mine.toml"
+    user.write_text(
+        '[[phrase]]\nreason = "policyviolation"\npatterns = ["frobnicated by the gateway"]\n\n'
+        '[reasons.policyviolation]\nside = "sender"\nretry = "after-fix"\n'
+        'en.title = "Our gateway policy"\nen.meaning = "The partner gateway frobnicates."\n'
+        'en.steps = ["Call the partner."]\n'
+        'de.title = "Gateway-Richtlinie"\nde.meaning = "Das Gateway frobniziert."\nde.steps = ["Partner anrufen."]\n')
+    js = tmp_path / "r.json"
+    assert run(str(log), "--hints", str(user), "--json", str(js)).exit_code == 0
+    data = json.loads(js.read_text())
+    assert data["reasons"][0]["reason"] == "policyviolation"
+    assert any(item["title"] == "Our gateway policy" for item in data["advice"])
+    bad = tmp_path / "bad.toml"
+    bad.write_text("this is = = not toml")
+    result = run(str(log), "--hints", str(bad))
+    assert result.exit_code == 2 and "not a usable hints file" in result.output

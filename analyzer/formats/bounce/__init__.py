@@ -31,6 +31,9 @@ def decode(message: Message) -> tuple[str, list[Hit], Mail]:
     for decoder in DECODERS:
         hits = decoder.decode(mail)
         if hits:
+            if decoder is rfc3464:
+                # a DSN of an MTA whose own wording in the text says more (au's "account is disabled")
+                textual.family_reasons(textual.family(mail), hits, mail.text)
             return mail.decoded_by or decoder.NAME, hits, mail
     return "", [], mail
 

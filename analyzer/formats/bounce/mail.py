@@ -14,6 +14,7 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr
+from collections.abc import Iterable
 from functools import cached_property
 
 _FOLD = re.compile(r"\r?\n[ \t]+")
@@ -114,13 +115,32 @@ def field_blocks(text: str) -> list[dict[str, str]]:
     """``Name: value`` blocks separated by blank lines (continuation lines unfolded)."""
     blocks = []
     for chunk in _BLOCK_SPLIT.split(_FOLD.sub(" ", text.replace("\r\n", "\n"))):
-        fields: dict[str, str] = {}
+        pairs = []
         for line in chunk.split("\n"):
             match = _FIELD.match(line.strip())
             if match:
-                fields.setdefault(match.group(1).lower(), match.group(2).strip())
-        if fields:
+                pairs.append((match.group(1).lower(), match.group(2).strip()))
+        blocks.extend(_split_fields(pairs))
+    return blocks
+
+
+_RECIPIENT_FIELDS = ("final-recipient", "original-recipient")
+
+
+def _split_fields(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """Fields of one blank-line-separated block; a recipient field seen twice starts another block.
+
+    (Some MTAs write the per-recipient blocks of a DSN without the blank lines between them.)
+    """
+    blocks: list[dict[str, str]] = []
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields and (name in _RECIPIENT_FIELDS or any(f in fields for f in _RECIPIENT_FIELDS)):
             blocks.append(fields)
+            fields = {}
+        fields.setdefault(name, value)
+    if fields:
+        blocks.append(fields)
     return blocks
 
 
@@ -208,6 +228,9 @@ class Mail:
             if sub.is_multipart():
                 if ctype != "message/rfc822":
                     self._collect(sub, texts, htmls)
+            elif ctype.startswith("multipart/"):
+                # a multipart whose boundary parameter was lost (an unfolded header line): its raw text
+                texts.append(payload_text(sub))
             elif ctype == "text/plain" or ctype == "text/enriched":
                 texts.append(payload_text(sub))
             elif ctype == "text/html":
@@ -236,9 +259,7 @@ class Mail:
             if isinstance(payload, list):
                 for sub in payload:
                     if isinstance(sub, Message):
-                        block = {k.lower(): decode_value(v) for k, v in reversed(sub.items())}
-                        if block:
-                            blocks.append(block)
+                        blocks.extend(_split_fields((k.lower(), decode_value(v)) for k, v in sub.items()))
             else:
                 blocks.extend(field_blocks(payload_text(part)))
         return blocks

@@ -31,8 +31,30 @@ _FAMILIES = (
 )
 
 
+_EMPTY_COMMENTS = frozenset(["undefined status", "other or undefined status", "permanent failure", "failed"])
+
+
 def _value(field: str) -> str:
     return _PREFIX.sub("", field).strip()
+
+
+def _diagnostic(field: str) -> str:
+    """A Diagnostic-Code without its type, except ``X-Unix;`` (a local program's exit: a mailer error)."""
+    value = _value(field)
+    if field[:7].lower() == "x-unix;" and value:
+        return f"X-Unix; {value}"
+    return value
+
+
+def _plain_address(address: str) -> bool:
+    """True for ``local@domain.tld`` (no source route, a dotted domain)."""
+    local, at, domain = address.rpartition("@")
+    return bool(at and local and not local.startswith("@") and ":" not in local and "." in domain)
+
+
+def _recipients(blocks: list[dict[str, str]]) -> set[str]:
+    """Every recipient the DSN names (the text may name them on lines scan.blocks would skip)."""
+    return {address_of(b.get("final-recipient") or b.get("original-recipient") or "") for b in blocks} - {""}
 
 
 def _blocks(mail: Mail) -> list[dict[str, str]]:
@@ -60,19 +82,27 @@ def decode(mail: Mail) -> list[Hit]:
                 per_message.setdefault(key, value)
             continue
         recipient = address_of(final)
-        if "@" not in recipient and block.get("original-recipient"):
-            recipient = address_of(block["original-recipient"])
+        if block.get("original-recipient") and not _plain_address(recipient):
+            # a source route (@relay:user@host) or a local name: the address the sender used is better
+            original = address_of(block["original-recipient"])
+            if _plain_address(original) or "@" not in recipient:
+                recipient = original
         if "@" not in recipient and not recipient:
             continue
         action = block.get("action", "").strip().lower().split()[0:1]
-        status = block.get("status", "").strip().split(" ")[0]
+        status, _, comment = block.get("status", "").strip().partition(" ")
         status = status if is_enhanced(status) else ""
-        diagnostic = squash(_value(block.get("diagnostic-code", "")))
+        diagnostic = squash(_diagnostic(block.get("diagnostic-code", "")))
+        if not diagnostic and _value(final).startswith("|"):
+            diagnostic = f"pipe to {_value(final)}"  # a program recipient: the mailer failed
+        comment = comment.strip().strip("()").strip()
+        if comment and comment.lower() not in _EMPTY_COMMENTS and comment.lower() not in diagnostic.lower():
+            diagnostic = squash(f"{diagnostic} ({comment})")  # "5.2.1 (mailbox disabled, not accepting messages)"
         reply, quoted = codes(diagnostic)
         command = command_of(diagnostic)
         if not diagnostic or reply is None or command is None:
             if text_hits is None:
-                text_hits = {h.recipient: h for h in scan.blocks(mail.text)}
+                text_hits = {h.recipient: h for h in scan.blocks(mail.text, keep=_recipients(blocks))}
             extra = text_hits.get(recipient)
             if extra is not None:
                 command = command or extra.command

@@ -16,7 +16,7 @@ ADDRESS = r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
 _ADDRESS = re.compile(ADDRESS)
 #: A line that names one failed recipient; group "addr" is the address, "rest" any text after it.
 _RECIPIENT_LINES = [
-    re.compile(rf"^[\"']?<?(?:mailto:)?(?P<addr>{ADDRESS})>?[\"']?\s*(?:[:.]|\.\.\.)?\s*$"),
+    re.compile(rf"^(?:[*\u2022-]\s{{0,4}})?[\"']?<?(?:mailto:)?(?P<addr>{ADDRESS})>?[\"']?\s*(?:[:.]|\.\.\.)?\s*$"),
     re.compile(rf"^<(?P<addr>{ADDRESS})>\s*(?::|\.\.\.|,)?\s*(?P<rest>.{{0,2000}})$"),
     re.compile(rf"^(?P<addr>{ADDRESS})\s*(?::|\.\.\.)\s*(?P<rest>.{{1,2000}})$"),
     re.compile(rf"^<?(?P<addr>{ADDRESS})>?(?P<rest>\s(?:[\[(]|on\s).{{0,2000}})$", re.IGNORECASE),
@@ -32,6 +32,11 @@ _RECIPIENT_LINES = [
         re.IGNORECASE,
     ),
     re.compile(
+        rf"^(?P<lead>[^@<>:]{{0,60}}(?:fail|error|unknown|invalid|undeliverable|rejected|refused)"
+        rf"[^@<>:]{{0,40}}):\s*<?(?P<addr>{ADDRESS})>?\s*$",
+        re.IGNORECASE,
+    ),
+    re.compile(
         rf"^(?P<lead>.{{0,200}}?(?:delivering your (?:mail|message) to|could not be delivered to|"
         rf"not (?:be )?deliver(?:ed|able) to|delivery to|failed to deliver to|"
         rf"your message to|message to|sent to|send to|deliver to|to reach)\s*:?\s*)"
@@ -44,8 +49,12 @@ _SKIP = re.compile(
 )
 
 
-def find_recipient_lines(lines: list[str], exclude: set[str]) -> list[tuple[int, str, str]]:
-    """(line number, address, rest of the line) of every line that names a recipient."""
+def find_recipient_lines(lines: list[str], exclude: set[str], keep: set[str] | frozenset[str] = frozenset()
+                         ) -> list[tuple[int, str, str]]:
+    """(line number, address, rest of the line) of every line that names a recipient.
+
+    Addresses in ``exclude`` and daemon addresses (postmaster@...) are skipped, unless in ``keep``.
+    """
     found = []
     for number, raw in enumerate(lines):
         line = raw.strip()
@@ -56,7 +65,7 @@ def find_recipient_lines(lines: list[str], exclude: set[str]) -> list[tuple[int,
             if match is None:
                 continue
             address = match.group("addr").lower().strip(".")
-            if address in exclude or _SKIP.match(address):
+            if address not in keep and (address in exclude or _SKIP.match(address)):
                 break
             groups = match.groupdict()
             text = " ".join(groups.get(k) or "" for k in ("lead", "rest", "more"))
@@ -65,10 +74,11 @@ def find_recipient_lines(lines: list[str], exclude: set[str]) -> list[tuple[int,
     return found
 
 
-def blocks(text: str, exclude: set[str] | None = None) -> list[Hit]:
+def blocks(text: str, exclude: set[str] | None = None, keep: set[str] | frozenset[str] = frozenset()
+           ) -> list[Hit]:
     """One hit per recipient named on a line of ``text``, with the text up to the next one."""
     lines = text.split("\n")
-    found = find_recipient_lines(lines, exclude or set())
+    found = find_recipient_lines(lines, exclude or set(), keep)
     hits: dict[str, Hit] = {}
     for index, (number, address, rest) in enumerate(found):
         end = found[index + 1][0] if index + 1 < len(found) else len(lines)
@@ -77,7 +87,11 @@ def blocks(text: str, exclude: set[str] | None = None) -> list[Hit]:
         if hit is None:
             command = command_of(" ".join(lines[number:end])[:3000])
             hits[address] = Hit(recipient=address, diagnostic=body, command=command)
-        elif body and body not in hit.diagnostic:
+            continue
+        # the same address again (a wrapped reply, a transcript line ">>> RCPT TO:<a@b>"): one block
+        if hit.command is None:
+            hit.command = command_of(" ".join(lines[number:end])[:3000])
+        if body and body not in hit.diagnostic:
             hit.diagnostic = squash(f"{hit.diagnostic} {body}")
     for hit in hits.values():
         hit.smtp_code, hit.enhanced_code = codes(hit.diagnostic)

@@ -23,6 +23,36 @@ NAME = "lhost-text"
 #: A Google Groups bounce says the group refused the post (or does not exist): Sisimai's "rejected".
 HINTS = {"lhost-googlegroups": "rejected"}
 
+#: Wordings and error labels that a family uses for one reason (its own documented codes, e.g.
+#: Exchange 2003's "(000C05A6) Unknown Recipient"), searched in the recipient's error text first,
+#: then in the bounce's text: a hint for the classifier, as the family states the reason.
+FAMILY_REASONS: dict[str, list[tuple[re.Pattern[str], str]]] = {
+    family: [(re.compile(pattern, re.IGNORECASE), reason) for pattern, reason in table]
+    for family, table in {
+        "lhost-exchange": [
+            (r"\(000c05a6\)", "userunknown"),
+            (r"\(000c0595\)", "filtered"),
+            (r"\((?:00010256|000d06b5)\)", "systemerror"),
+            (r"\(00120270\)", "networkerror"),
+            (r"\((?:00050311|000502cc)\)", "contenterror"),
+            (r"\(000b0981\)", "securityerror"),
+        ],
+        "lhost-imailserver": [
+            (r"\bunknown user\b|invalid final delivery userid", "userunknown"),
+            (r"\bunknown host\b", "hostunknown"),
+            (r"user mailbox exceeds allowed size", "mailboxfull"),
+            (r"requested action not taken: virus detected", "virusdetected"),
+            (r"blacklisted url in message", "spamdetected"),
+            (r"^delivery failed \d{1,4} attempts", "expired"),
+        ],
+        "lhost-kddi": [
+            (r"the user\(s\) account is (?:disabled|temporarily limited)", "suspend"),
+            (r"the user\(s\) account is temporarily over quota", "mailboxfull"),
+            (r"your message was not delivered within ", "expired"),
+        ],
+    }.items()
+}
+
 #: (parser name, evidence) in the order tried; the evidence is searched in From, Subject,
 #: X-Mailer, Received and the first 2,000 characters of the text.
 FAMILIES: list[tuple[str, re.Pattern[str]]] = [
@@ -46,7 +76,7 @@ FAMILIES: list[tuple[str, re.Pattern[str]]] = [
         ("lhost-gmx", r"\bgmx\b|web\.de"),
         ("lhost-zoho", r"\bzoho\b"),
         ("lhost-messagingserver", r"messaging server|iplanet|sun java"),
-        ("lhost-imailserver", r"\bimail\b|ipswitch"),
+        ("lhost-imailserver", r"\bimail\b|ipswitch|<smtp32 v"),
         ("lhost-mailfoundry", r"mailfoundry"),
         ("lhost-mxlogic", r"mxlogic"),
         ("lhost-verizon", r"verizon"),
@@ -59,7 +89,7 @@ FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ]
 ]
 _DAEMON = re.compile(
-    r"^(?:mailer[-_]?daemon|postmaster|mail[-_]?daemon|mail[-_]delivery|maildelivery|"
+    r"^(?:mailer[-_]?daemon|post[-_]?master|mail[-_]?daemon|mail[-_]delivery|maildelivery|"
     r"mdaemon|bounce[sd]?|returned|nobody|root)(?:[-+.][\w.-]{0,40})?@",
     re.IGNORECASE,
 )
@@ -128,6 +158,9 @@ def decode(mail: Mail) -> list[Hit]:
     exclude = {mail.sender}
     bounce_to = [a.lower() for _, a in getaddresses([mail.header("To")]) if a]
     hits = scan.blocks(text, exclude | set(bounce_to))
+    if not hits and bounce_to:
+        # a bounce of a message sent to oneself names the bounce's own addressee
+        hits = scan.blocks(text, exclude)
     if not hits:
         hits = [Hit(recipient=a) for a in dict.fromkeys(_failed_header(mail))]
     if not hits:
@@ -138,7 +171,8 @@ def decode(mail: Mail) -> list[Hit]:
     whole = squash(text)[:4000]
     temporary = bool(_DELAYED.search(text)) and not _PERMANENT.search(text)
     for hit in hits:
-        if not hit.diagnostic:
+        if not hit.diagnostic or (len(hits) == 1 and (hit.smtp_code or "2")[0] == "2"):
+            # no error text of its own (or none with a reply code): the bounce's whole text
             hit.diagnostic = whole
             hit.smtp_code, hit.enhanced_code = codes(whole)
         klass = (hit.enhanced_code or hit.smtp_code or "")[:1]
@@ -147,4 +181,21 @@ def decode(mail: Mail) -> list[Hit]:
     hint = HINTS.get(mail.decoded_by)
     for hit in hits:
         hit.category = hint
+    family_reasons(mail.decoded_by, hits, text)
     return hits
+
+
+def family_reasons(name: str, hits: list[Hit], text: str) -> None:
+    """Set the ``category`` hint of hits whose error text (or the bounce's) uses a wording of family ``name``."""
+    table = FAMILY_REASONS.get(name)
+    if not table:
+        return
+    head = text[:4000]
+    for hit in hits:
+        if hit.category:
+            continue
+        for where in (hit.diagnostic, head):
+            found = next((reason for pattern, reason in table if pattern.search(where)), None)
+            if found:
+                hit.category = found
+                break

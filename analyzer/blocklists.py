@@ -1,0 +1,163 @@
+"""Which block list refused the mail, recognised offline in reply texts (``data/blocklists.toml``).
+
+>>> find_listing("554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org").name
+'Spamhaus ZEN'
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+from .frame import STRING
+
+#: Statuses whose diagnostics are searched; ``rejected`` is our server refusing a client (inbound).
+STATUSES = ("bounced", "deferred", "expired", "rejected")
+INBOUND = ("rejected",)
+COLUMNS = ("direction", "list", "item", "count", "first_seen", "last_seen", "domains", "example", "url",
+           "how_en", "how_de")
+
+_PLACEHOLDERS = {
+    "<ip>": r"(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9a-f]{0,4}:[0-9a-f:.]{2,45})",
+    "<host>": r"[a-z0-9][a-z0-9-]{0,62}\.[a-z0-9.-]{1,190}",
+    "<name>": r"[a-z0-9][a-z0-9.-]{0,252}",
+}
+_PLACEHOLDER = re.compile("|".join(map(re.escape, _PLACEHOLDERS)))
+# "host mx.example.net[192.0.2.1] said: " / "... refused to talk to me: " names the receiving server
+_WRAPPER = re.compile(
+    r"^\s{0,8}host [^\s\[]{1,255}\[[^\]\s]{1,64}\](?::\d{1,5})? (?:said|refused to talk to me): ")
+# the receiving server's own name and address, anywhere ("... host mx.example.org [192.0.2.22]: 550 ...")
+_REMOTE = re.compile(r"\bhost [a-z0-9_.-]{1,255} ?\[[0-9a-f:.]{1,45}\]")
+# a leading \b or look-behind keeps sre from skipping ahead by first character; the pre-filter may
+# over-match (each list's own patterns decide), so it drops them
+_LEADING_ANCHOR = re.compile(r"^(?:\\b|\(\?<![^()]{1,20}\))")
+_ANY_IP = re.compile(r"(?<![\w.:])(" + _PLACEHOLDERS["<ip>"] + r")(?![\w:])")
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One recognised listing: the list, the IP or domain it lists (when quoted) and how to get off it."""
+
+    name: str
+    item: str | None
+    url: str
+    how_en: str
+    how_de: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    items: tuple[re.Pattern[str], ...]
+    url: str
+    how_en: str
+    how_de: str
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(_PLACEHOLDER.sub(lambda m: _PLACEHOLDERS[m.group(0)], pattern))
+
+
+@lru_cache(maxsize=1)
+def _table() -> tuple[tuple[_Entry, ...], tuple[re.Pattern[str], ...], re.Pattern[str]]:
+    """The compiled lists in file order, the generic item patterns, and one pre-filter over all lists."""
+    text = resources.files("analyzer.data").joinpath("blocklists.toml").read_text("utf-8")
+    data: dict[str, Any] = tomllib.loads(text)
+    entries = tuple(
+        _Entry(e["name"], tuple(map(_compile, e["patterns"])), tuple(map(_compile, e.get("item", []))),
+               e.get("url", ""), e["how"]["en"], e["how"]["de"])
+        for e in data["blocklist"]
+    )
+    generic = tuple(map(_compile, data["item"]["patterns"]))
+    anything = re.compile("|".join(
+        f"(?:{_LEADING_ANCHOR.sub('', p.pattern).replace('(?P<zone>', '(?:')})"
+        for e in entries for p in e.patterns))
+    return entries, generic, anything
+
+
+def _valid(item: str) -> str | None:
+    """An IP literal in canonical form, a bare domain, or None for text that is neither."""
+    item = item.strip("<>[]").rstrip(".;,)").rpartition("@")[2]
+    try:
+        return str(ipaddress.ip_address(item))
+    except ValueError:
+        pass
+    item = item.rstrip(":")
+    return item if "." in item and ":" not in item and not item.replace(".", "").isdigit() else None
+
+
+def _item(text: str, own: tuple[re.Pattern[str], ...], generic: tuple[re.Pattern[str], ...]) -> str | None:
+    for pattern in (*own, *generic):
+        for match in pattern.finditer(text):
+            if found := _valid(match.group("item")):
+                return found
+    return next((found for m in _ANY_IP.finditer(text) if (found := _valid(m.group(1)))), None)
+
+
+@lru_cache(maxsize=16384)
+def find_listing(text: str | None) -> Listing | None:
+    """The block list named or implied by a reply text, or None; offline, no DNS lookups."""
+    if not text:
+        return None
+    entries, generic, anything = _table()
+    low = text.lower()
+    low = _WRAPPER.sub("", low, count=1)
+    if anything.search(low) is None:
+        return None
+    for entry in entries:
+        match = next((m for p in entry.patterns if (m := p.search(low))), None)
+        if match is None:
+            continue
+        zone = (match.groupdict().get("zone") or "").rstrip(".;,:")
+        name = entry.name.format(zone=zone) if "{zone}" in entry.name else entry.name
+        item = _item(_REMOTE.sub("host <remote>", low), entry.items, generic)
+        return Listing(name, item, entry.url, entry.how_en, entry.how_de)
+    return None  # pragma: no cover - the pre-filter matched, so some entry does
+
+
+def listings(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (direction, list, listed item) over failed and rejected records.
+
+    ``direction`` is ``outbound`` (our mail was refused: bounced, deferred, expired) or ``inbound`` (our
+    server refused a client: rejected; the listed IPs are other people's).  Each distinct diagnostic is
+    evaluated once.
+    """
+    mask = df["status"].isin(STATUSES) & df["diagnostic"].notna()
+    failed = df.loc[mask, ["time", "domain", "status", "diagnostic"]]
+    found = {text: hit for text in failed["diagnostic"].unique() if (hit := find_listing(text)) is not None}
+    hits = failed.loc[failed["diagnostic"].isin(list(found))]
+    if hits.empty:
+        return pd.DataFrame({c: pd.Series(dtype=STRING) for c in COLUMNS})
+    diagnostic = hits["diagnostic"]
+    table = (
+        hits.assign(
+            direction=hits["status"].isin(INBOUND).map({True: "inbound", False: "outbound"}).astype(STRING),
+            list=diagnostic.map({t: h.name for t, h in found.items()}).astype(STRING),
+            item=diagnostic.map({t: h.item for t, h in found.items()}).astype(STRING),
+        )
+        .groupby(["direction", "list", "item"], dropna=False, sort=False)
+        .agg(count=("status", "size"), first_seen=("time", "min"), last_seen=("time", "max"),
+             domains=("domain", "nunique"), example=("diagnostic", "first"))
+        .reset_index()
+    )
+    about = {h.name: h for h in found.values()}
+    table = table.assign(
+        url=table["list"].map(lambda n: about[n].url).astype(STRING),
+        how_en=table["list"].map(lambda n: about[n].how_en).astype(STRING),
+        how_de=table["list"].map(lambda n: about[n].how_de).astype(STRING),
+    )
+    order = table["direction"].map({"outbound": 0, "inbound": 1})
+    return (
+        table.assign(_order=order)
+        .sort_values(["_order", "count", "list", "item"], ascending=[True, False, True, True])
+        .drop(columns="_order")
+        .reset_index(drop=True)[list(COLUMNS)]
+    )

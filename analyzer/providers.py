@@ -1,0 +1,148 @@
+"""Fold recipient domains and remote MTAs into mailbox providers (``data/mailbox_providers.toml``).
+
+>>> provider_of("example.com", "example-com.mail.protection.outlook.com")
+'microsoft'
+>>> provider_of("gmail.com", None)
+'google'
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .frame import ATTEMPT_STATUSES, STRING, attempts
+
+OTHER = "other"
+_NAME = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,252}")  # leading host name of "mx.example.org[192.0.2.1]" & co
+_IP_LIKE = re.compile(r"[0-9.]{1,253}")
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One mailbox provider or hosted gateway, compiled from the TOML table."""
+
+    id: str
+    label: str
+    host: re.Pattern[str] | None
+    domain: re.Pattern[str] | None
+
+
+def _suffix_regex(patterns: list[str]) -> re.Pattern[str] | None:
+    """One regex that matches when a pattern covers a whole-label suffix of a name."""
+    if not patterns:
+        return None
+    return re.compile(r"(?:^|\.)(?:" + "|".join(f"(?:{p})" for p in patterns) + r")$")
+
+
+@lru_cache(maxsize=1)
+def _table() -> tuple[tuple[Provider, ...], dict[str, str]]:
+    """The bundled providers, and the plain domain suffixes mapped to provider ids."""
+    text = resources.files("analyzer.data").joinpath("mailbox_providers.toml").read_text("utf-8")
+    data: dict[str, Any] = tomllib.loads(text)
+    providers = []
+    suffixes: dict[str, str] = {}
+    for entry in data["provider"]:
+        providers.append(Provider(entry["id"], entry["label"], _suffix_regex(entry.get("hosts", [])),
+                                  _suffix_regex(entry.get("domain_patterns", []))))
+        for suffix in entry.get("domains", []):
+            suffixes.setdefault(suffix.lower(), entry["id"])
+    return tuple(providers), suffixes
+
+
+def labels() -> dict[str, str]:
+    """Provider id -> display label, in file order, ending with ``other``."""
+    return {p.id: p.label for p in _table()[0]} | {OTHER: "Other"}
+
+
+def _clean(name: str | None) -> str | None:
+    """The lower-cased leading host name of a field, or None for empty, IP literals and bare words."""
+    if not name:
+        return None
+    match = _NAME.match(name.strip().lower())
+    if match is None:
+        return None
+    host = match.group(0).rstrip(".")
+    if "." not in host or _IP_LIKE.fullmatch(host):
+        return None
+    return host
+
+
+def _by_host(host: str) -> str | None:
+    return next((p.id for p in _table()[0] if p.host is not None and p.host.search(host)), None)
+
+
+def _by_domain(domain: str) -> str | None:
+    providers, suffixes = _table()
+    labels_ = domain.split(".")
+    found = next((suffixes[s] for i in range(len(labels_))
+                  if (s := ".".join(labels_[i:])) in suffixes), None)
+    if found is not None:
+        return found
+    return next((p.id for p in providers if p.domain is not None and p.domain.search(domain)), None)
+
+
+@lru_cache(maxsize=65536)
+def provider_of(domain: str | None, remote_mta: str | None) -> str:
+    """The provider id for a recipient domain and the host that answered; ``"other"`` when unknown.
+
+    The remote MTA wins: custom domains hosted at Google or Microsoft are recognised by their MX.
+    """
+    host = _clean(remote_mta)
+    found = _by_host(host) if host else None
+    if found is None and (name := _clean(domain)):
+        found = _by_domain(name)
+    return found or OTHER
+
+
+def with_provider(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with a categorical ``provider`` column, computed once per (domain, remote MTA)."""
+    domain = df["domain"].astype(STRING).fillna("")
+    mta = df["remote_mta"].astype(STRING).fillna("")
+    categories = list(labels())
+    position = {name: i for i, name in enumerate(categories)}
+    codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([domain, mta]))
+    per_pair = np.fromiter((position[provider_of(d or None, m or None)] for d, m in pairs),
+                           dtype=np.int16, count=len(pairs))
+    values = pd.Categorical.from_codes(per_pair[codes] if len(codes) else codes.astype(np.int16), categories)
+    return df.assign(provider=pd.Series(values, index=df.index))
+
+
+def by_provider(df: pd.DataFrame) -> pd.DataFrame:
+    """Per provider: attempts by outcome, bounce and deferral rates, failures, distinct domains.
+
+    Like :func:`analyzer.frame.by_domain`: ``bounce_rate`` = (bounced + expired) / (sent + bounced +
+    expired), ``deferral_rate`` = deferred / total; sorted by failures, the most first.
+    """
+    if "provider" not in df.columns:
+        df = with_provider(df)
+    outbound = attempts(df, ["provider", "domain", "status"])
+    provider = outbound["provider"].astype(STRING)
+    table = (
+        pd.crosstab(provider, outbound["status"].astype(STRING))
+        .reindex(columns=list(ATTEMPT_STATUSES), fill_value=0)
+        .astype("int64")
+    )
+    table.columns.name = None
+    total = table.sum(axis=1)
+    final = table["sent"] + table["bounced"] + table["expired"]
+    failures = table["bounced"] + table["deferred"] + table["expired"]
+    table = table.assign(
+        total=total,
+        bounce_rate=(table["bounced"] + table["expired"]).div(final.where(final > 0)).fillna(0.0),
+        deferral_rate=table["deferred"].div(total.where(total > 0)).fillna(0.0),
+        failures=failures,
+        domains=outbound["domain"].groupby(provider).nunique().reindex(table.index, fill_value=0)
+        .astype("int64"),
+    )
+    table = table.rename_axis("provider").reset_index()
+    table.insert(1, "label", table["provider"].map(labels()).astype(STRING))
+    return table.sort_values(["failures", "total", "provider"], ascending=[False, False, True],
+                             ignore_index=True)
