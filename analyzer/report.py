@@ -112,6 +112,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "version": __version__,
         "generated": datetime.now().astimezone().isoformat(timespec="seconds"),
         "lang": hints.lang,
+        "top": top,
         "redacted": redacted,
         "period": {"first": _plain(timed.min()) if len(timed) else None,
                    "last": _plain(timed.max()) if len(timed) else None},
