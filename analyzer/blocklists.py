@@ -132,6 +132,13 @@ def listings(df: pd.DataFrame) -> pd.DataFrame:
     """
     mask = df["status"].isin(STATUSES) & df["diagnostic"].notna()
     failed = df.loc[mask, ["time", "domain", "status", "diagnostic"]]
+    if "pattern" in df.columns:
+        # one text per normalised pattern decides whether a pattern can name a list at all; only the
+        # texts of such patterns are read one by one (for the listed item)
+        keyed = failed.assign(pattern=df.loc[mask, "pattern"].fillna(failed["diagnostic"]))
+        samples = keyed.drop_duplicates("pattern")
+        listing_patterns = samples.loc[samples["diagnostic"].map(find_listing).notna(), "pattern"]
+        failed = failed.loc[keyed["pattern"].isin(listing_patterns)]
     found = {text: hit for text in failed["diagnostic"].unique() if (hit := find_listing(text)) is not None}
     hits = failed.loc[failed["diagnostic"].isin(list(found))]
     if hits.empty:

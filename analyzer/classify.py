@@ -31,7 +31,7 @@ REASONS = frozenset([
 
 # The SMTP command a reply answered, read from the usual wordings of Postfix, Exim, sendmail, qmail...
 _COMMANDS = (
-    ("RCPT", re.compile(r"rcpt to\b|\brcpt\b|\[rcpt_to\]|does not like recipient|recipient address rejected",
+    ("RCPT", re.compile(r"rcpt to\b|\brcpt\b|\[rcpt_to\]|does not like recipient",
                         re.IGNORECASE)),
     ("DATA", re.compile(r"end of data|\bdata command|after data\b|our final data|\[data\]|smtp command data",
                         re.IGNORECASE)),
@@ -115,6 +115,7 @@ class _Phrase:
     keep_codes: tuple[str, ...]
     pass_commands: frozenset[str]
     unknown_otherwise: bool
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,7 @@ class Classifier:
                 frozenset(entry.get("commands", ())), entry.get("otherwise"),
                 tuple(entry.get("otherwise_codes", ())), tuple(entry.get("keep_codes", ())),
                 frozenset(entry.get("pass_commands", ())), entry.get("unknown_command") == "otherwise",
+                entry.get("label", entry["reason"]),
             )
             for entry in rules.get("phrase", [])
         ]
@@ -163,7 +165,7 @@ class Classifier:
         }
         # a strong code gives way to these reasons' phrases (5.1.1 "... mailbox is over quota")
         self._strong_yield = {
-            code: tuple(p for p in self._phrases if p.reason in reasons)
+            code: tuple(p for p in self._phrases if p.reason in reasons or p.label in reasons)
             for code, reasons in rules.get("strong_yield", {}).items()
         }
         # the SMTP command a reply answered changes some reasons (a "user unknown" to MAIL FROM is the sender's)

@@ -40,6 +40,39 @@ def test_user_unknown_depends_on_the_command() -> None:
     assert decide("550 5.2.1 User unknown", enhanced="5.2.1", smtp="550")[0] == "filtered"
 
 
+def test_user_unknown_without_a_command_is_filtered_like_sisimai() -> None:
+    # no command known and no x.1.1 code: Sisimai's "filtered"; a 5.1.1 code keeps "userunknown"
+    assert decide("550 Unknown user", smtp="550")[:2] == ("filtered", False)
+    assert decide("550 5.1.1 Unknown user", smtp="550", enhanced="5.1.1")[:2] == ("userunknown", True)
+    assert decide("550 5.1.0 User unknown", smtp="550", enhanced="5.1.0")[:2] == ("userunknown", True)
+    # an answer to MAIL FROM is about the sender
+    assert decide("553 5.1.0 <x@example.org> does not exist", smtp="553", enhanced="5.1.0",
+                  smtp_command="MAIL")[0] == "rejected"
+    # a refusal of the greeting or HELO with nothing more specific is "blocked", whatever its 5.7.x code
+    assert decide("554 5.7.1 go away", smtp="554", enhanced="5.7.1", smtp_command="EHLO") == (
+        "blocked", False, "command:HELO")
+
+
+def test_strong_code_gives_way_to_some_phrases() -> None:
+    assert decide("552 sorry, mailbox x is over quota temporarily (#5.1.1)", enhanced="5.1.1")[:2] == (
+        "mailboxfull", False)
+    # "delivery time expired" after a DNS failure: the DNS failure is the cause
+    assert decide("Deferred: Name server: example.jp.: host name lookup failure", enhanced="4.4.7")[0] == (
+        "networkerror")
+    # a final bounce after a DNS failure is not promoted to "expired" (a timeout is)
+    assert decide("Name service error for name=example.com type=A: Host not found, try again")[0] == (
+        "networkerror")
+
+
+def test_provider_error_labels() -> None:
+    assert decide("550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416",
+                  remote_mta="smtpz4.laposte.net")[0] == "userunknown"
+    assert decide("550 5.1.1 <a@example.com> has sent to too many recipients this hour. IB607",
+                  enhanced="5.1.1", remote_mta="smtp.secureserver.net")[0] == "speeding"
+    assert decide("550 : User unknown", smtp="550", domain="ezweb.ne.jp")[0] == "filtered"
+    assert decide("550 <a@ezweb.ne.jp>: User unknown", smtp="550", domain="ezweb.ne.jp")[0] == "userunknown"
+
+
 def test_strong_codes_beat_phrases_and_hard_flags() -> None:
     assert decide("552 5.2.2 user unknown, mailbox full", enhanced="5.2.2")[:3] == (
         "mailboxfull", False, "code:5.2.2")

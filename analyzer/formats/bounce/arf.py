@@ -34,9 +34,16 @@ def _fields(mail: Mail) -> dict[str, list[str]]:
 
 
 def decode(mail: Mail) -> list[Hit]:
-    """One hit per Original-Rcpt-To (or the original message's To) of a feedback report."""
+    """One hit per Original-Rcpt-To (or the original message's To) of a feedback report.
+
+    Apple Mail's one-click unsubscribe (``X-Apple-Unsubscribe: true``, sent from the recipient's own
+    address to the List-Unsubscribe mailto) is an ``opt-out`` report of its sender.
+    """
     fields = _fields(mail)
     if not fields:
+        if mail.header("X-Apple-Unsubscribe").lower() == "true" and "@" in mail.sender:
+            return [Hit(recipient=mail.sender, status="complaint", diagnostic="Feedback-Type: opt-out",
+                        time=parse_date(mail.header("Date")), category="opt-out")]
         return []
     kind = fields["feedback-type"][0].lower() or "abuse"
     named = fields.get("original-rcpt-to", []) + fields.get("removal-recipient", [])

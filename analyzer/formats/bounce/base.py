@@ -11,6 +11,8 @@ from ...smtp import find_reply, is_enhanced
 
 _SPACE = re.compile(r"\s+")
 _QMAIL_CODE = re.compile(r"\(#([245])\.(\d{1,3})\.(\d{1,3})\)")
+_FAILURE_REPLY = re.compile(r"(?<![\w.])[45]\d\d(?=[ -])")
+_ENHANCED_CODE = re.compile(r"(?<![\w.])[245]\.\d{1,3}\.\d{1,3}(?![\w.])")
 
 
 @dataclass(slots=True)
@@ -36,7 +38,18 @@ def squash(text: str) -> str:
 
 def codes(text: str) -> tuple[str | None, str | None]:
     """The SMTP reply code and enhanced status code quoted in ``text`` (qmail's ``(#5.1.1)`` too)."""
-    reply, enhanced = find_reply(text[:4000])
+    head = text[:4000]
+    reply, enhanced = find_reply(head)
+    if reply is not None and reply[0] == "2":
+        # a session transcript ("Out: 250 2.1.5 Ok ... Out: 451 4.3.0 Error"): the failure counts
+        failure = _FAILURE_REPLY.search(head)
+        if failure is not None:
+            reply, enhanced = find_reply(head[failure.start():])
+    if enhanced is None and reply is not None:
+        # "5.3.0 - Other mail system problem 550-'Unknown user'": the code may precede the reply
+        before = _ENHANCED_CODE.search(head)
+        if before is not None and before.group(0)[0] == reply[0]:
+            enhanced = before.group(0)
     if enhanced is None:
         qmail = _QMAIL_CODE.search(text)
         if qmail:
@@ -48,17 +61,21 @@ def codes(text: str) -> tuple[str | None, str | None]:
     return reply, enhanced
 
 
-def prefer(status: str | None, diagnostic_code: str | None) -> str | None:
+def prefer(status: str | None, diagnostic_code: str | None, reply: str | None = None) -> str | None:
     """The better of a DSN Status and the code quoted in the diagnostic (the server's own words win).
+
+    Of a different class, the quoted code wins only when the server's reply code agrees with it.
 
     >>> prefer("5.0.0", "5.1.1")
     '5.1.1'
+    >>> prefer("4.5.0", "5.5.0", "550")
+    '5.5.0'
     """
     if not status or not is_enhanced(status):
         return diagnostic_code
     if not diagnostic_code or diagnostic_code == status:
         return status
-    if status[0] == diagnostic_code[0]:
+    if status[0] == diagnostic_code[0] or (reply and reply[0] == diagnostic_code[0]):
         return diagnostic_code
     return status
 

@@ -127,6 +127,13 @@ def field_blocks(text: str) -> list[dict[str, str]]:
 _RECIPIENT_FIELDS = ("final-recipient", "original-recipient")
 
 
+def _field_value(name: str, value: object) -> str:
+    """A DSN field's value; recipient addresses are kept as written (no RFC 2047 decoding)."""
+    if name.lower() in _RECIPIENT_FIELDS:
+        return clean(_FOLD.sub(" ", str(value))).strip()
+    return decode_value(value)
+
+
 def _split_fields(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     """Fields of one blank-line-separated block; a recipient field seen twice starts another block.
 
@@ -259,7 +266,7 @@ class Mail:
             if isinstance(payload, list):
                 for sub in payload:
                     if isinstance(sub, Message):
-                        blocks.extend(_split_fields((k.lower(), decode_value(v)) for k, v in sub.items()))
+                        blocks.extend(_split_fields((k.lower(), _field_value(k, v)) for k, v in sub.items()))
             else:
                 blocks.extend(field_blocks(payload_text(part)))
         return blocks

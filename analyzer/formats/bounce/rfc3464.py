@@ -22,6 +22,7 @@ ACTIONS = {
     "failed": "bounced", "failure": "bounced", "delayed": "deferred", "delivered": "sent",
     "relayed": "sent", "expanded": "sent", "deliverable": "sent",
 }
+_ENHANCED = re.compile(r"(?<![\w.])[245]\.\d{1,3}\.\d{1,3}(?![\w.])")
 _INLINE = re.compile(r"(?im)^[ \t]*(?:final|original)-recipient[ \t]*:")
 _PREFIX = re.compile(r"^(?:smtp|x-[\w-]{1,30}|unix|dns|mta|x400|rfc822)[ \t]*;[ \t]*", re.IGNORECASE)
 _FAMILIES = (
@@ -110,7 +111,12 @@ def decode(mail: Mail) -> list[Hit]:
                 if (not diagnostic or reply is None) and more and more not in diagnostic:
                     diagnostic = squash(f"{diagnostic} {more}") if diagnostic else more
                     reply, quoted = codes(diagnostic)
-        enhanced = prefer(status, quoted)
+        enhanced = prefer(status, quoted, reply)
+        if enhanced and enhanced[1:] == ".4.7":
+            # "Delivery time expired" should give way to the code of the problem found (RFC 3463 X.4.7):
+            # "554 4.4.7 Message expired: ... <421 4.4.2 Connection timed out>"
+            enhanced = next((m.group(0) for m in _ENHANCED.finditer(diagnostic[:2000])
+                             if m.group(0)[1:] != ".4.7" and m.group(0)[0] == enhanced[0]), enhanced)
         kind = ACTIONS.get(action[0] if action else "", "")
         if not kind:
             klass = (enhanced or reply or "5")[0]

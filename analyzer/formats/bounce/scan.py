@@ -25,7 +25,7 @@ _RECIPIENT_LINES = [
         rf"<(?P<addr>{ADDRESS})>(?P<more>.{{0,2000}})$"
     ),
     re.compile(
-        rf"^(?:>>>\s*)?(?:rcpt to|recipient address|recipient|original recipient|failed recipient|"
+        rf"^(?:>>>\s*|in:\s*)?(?:rcpt to|recipient address|recipient|original recipient|failed recipient|"
         rf"addressed to|"
         rf"invalid recipient|unknown recipient|to|address|e-?mail address)\s*:\s*"
         rf"(?:[^<>\n]{{0,80}}<)?(?P<addr>{ADDRESS})>?(?P<rest>.{{0,2000}})$",

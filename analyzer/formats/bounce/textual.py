@@ -49,6 +49,7 @@ FAMILY_REASONS: dict[str, list[tuple[re.Pattern[str], str]]] = {
             (r"the user\(s\) account is (?:disabled|temporarily limited)", "suspend"),
             (r"the user\(s\) account is temporarily over quota", "mailboxfull"),
             (r"your message was not delivered within ", "expired"),
+            (r"each of the following recipients was rejected by a remote mail server", "filtered"),
         ],
     }.items()
 }
