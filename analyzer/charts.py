@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 COLORS = {"sent": "#2e7d32", "deferred": "#ef8f00", "bounced": "#c62828", "expired": "#8e0000",
-          "rejected": "#6a1b9a", "failures": "#c62828"}
+          "rejected": "#6a1b9a", "failures": "#c62828", "2": "#2e7d32", "4": "#ef8f00", "5": "#c62828",
+          "none": "#90a4ae"}
+LABELS = {"2": "2xx", "4": "4xx", "5": "5xx", "none": "no code"}
 
 
 def _figure(width: float, height: float) -> Any:
@@ -31,11 +33,11 @@ def _data_uri(figure: Any) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def timeline(rows: Sequence[dict[str, Any]], statuses: Sequence[str]) -> str | None:
-    """Stacked bars of records per time bucket and outcome."""
+def timeline(rows: Sequence[dict[str, Any]], statuses: Sequence[str], height: float = 2.6) -> str | None:
+    """Stacked bars of records per time bucket and outcome (or code class)."""
     if not rows:
         return None
-    figure = _figure(9, 2.6)
+    figure = _figure(9, height)
     axes = figure.subplots()
     labels = [str(r["time"])[:16].replace("T", " ") for r in rows]
     positions = range(len(rows))
@@ -43,8 +45,8 @@ def timeline(rows: Sequence[dict[str, Any]], statuses: Sequence[str]) -> str | N
     for status in statuses:
         values = [int(r.get(status) or 0) for r in rows]
         if any(values):
-            axes.bar(positions, values, bottom=bottom, color=COLORS.get(status, "#90a4ae"), label=status,
-                     width=0.9)
+            axes.bar(positions, values, bottom=bottom, color=COLORS.get(status, "#90a4ae"),
+                     label=LABELS.get(status, status), width=0.9)
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     step = max(1, len(labels) // 12)
     axes.set_xticks(list(positions)[::step], labels[::step], rotation=30, ha="right")

@@ -168,7 +168,7 @@ class Classifier:
             code: tuple(p for p in self._phrases if p.reason in reasons or p.label in reasons)
             for code, reasons in rules.get("strong_yield", {}).items()
         }
-        # the SMTP command a reply answered changes some reasons (a "user unknown" to MAIL FROM is the sender's)
+        # the SMTP command a reply answered changes some reasons ("user unknown" to MAIL FROM: the sender's)
         self._by_command = {
             (entry["command"], reason): entry["to"]
             for entry in rules.get("by_command", [])
@@ -266,7 +266,9 @@ class Classifier:
             if command in phrase.commands:
                 return keep
             return None if command in phrase.pass_commands else other
-        if phrase.unknown_otherwise or (phrase.otherwise_codes and enhanced.startswith(phrase.otherwise_codes)):
+        if phrase.unknown_otherwise or (
+            phrase.otherwise_codes and enhanced.startswith(phrase.otherwise_codes)
+        ):
             return other
         return keep
 

@@ -20,6 +20,7 @@ STRING = pd.StringDtype("pyarrow")
 CATEGORIES = ("host", "status", "code_class", "reason", "transport", "parser", "category", "smtp_command")
 ATTEMPT_STATUSES = ("sent", "deferred", "bounced", "expired")
 TIMELINE_STATUSES = ("sent", "deferred", "bounced", "expired", "rejected")
+CODE_CLASSES = ("2", "4", "5", "none")
 OUTCOMES = ("sent", "deferred", "bounced", "expired", "rejected", "complaint", "autoreply")
 
 
@@ -180,14 +181,19 @@ def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50) -> p
     return top.head(limit).reset_index(drop=True)
 
 
-def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400) -> pd.DataFrame:
-    """Records per time bucket and status, every bucket of the span present (zeros included).
-
-    Hourly for spans up to 3 days, daily up to ``max_buckets`` days, weekly beyond.
+def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400, by: str = "status"
+              ) -> pd.DataFrame:
+    """Records per time bucket and status (or ``by="code_class"``: 2xx/4xx/5xx/none), every bucket of
+    the span present (zeros included).  Hourly for spans up to 3 days, daily up to ``max_buckets``
+    days, weekly beyond.
     """
-    timed = df.loc[df["time"].notna(), ["time", "status"]]
+    groups = TIMELINE_STATUSES if by == "status" else CODE_CLASSES
+    timed = df.loc[df["time"].notna(), ["time", by]]
+    if by == "code_class":
+        timed = timed.assign(code_class=timed["code_class"].astype(STRING).fillna("none"))
+    timed = timed.rename(columns={by: "status"})
     if timed.empty:
-        return pd.DataFrame(columns=["time", *TIMELINE_STATUSES, "total"])
+        return pd.DataFrame(columns=["time", *groups, "total"])
     first, last = timed["time"].min(), timed["time"].max()
     if freq is None:
         span = last - first
@@ -202,7 +208,7 @@ def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400)
     table.columns.name = None
     step = pd.Timedelta(weeks=1) if freq == "W" else pd.Timedelta(1, unit=freq)
     every = pd.date_range(table.index.min(), table.index.max(), freq=step)
-    table = table.reindex(index=every, columns=list(TIMELINE_STATUSES), fill_value=0).astype("int64")
+    table = table.reindex(index=every, columns=list(groups), fill_value=0).astype("int64")
     return table.assign(total=table.sum(axis=1)).rename_axis("time").reset_index()
 
 

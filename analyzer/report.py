@@ -133,8 +133,24 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "unknowns": rows(unknowns.unknowns(df, limit=top)),
         "diagnostics": diagnostics,
         "timeline": rows(frame.over_time(df)),
+        "timeline_classes": rows(frame.over_time(df, by="code_class")),
+        "domain_sections": _domain_sections(df, diagnostics, items, top),
         "accounting": accounting_data,
     }
+
+
+def _domain_sections(df: pd.DataFrame, diagnostics: list[dict[str, Any]], items: list[dict[str, Any]],
+                     top: int) -> list[dict[str, Any]]:
+    """The domains with the most failures, each with its figures, example diagnostics and hints."""
+    table = frame.by_domain(df)
+    table = table.loc[table["failures"] > 0].head(min(top, 10))
+    sections = []
+    for domain in rows(table):
+        texts = [d for d in diagnostics if d["domain"] == domain["domain"]]
+        hints = [{"title": i["title"], "id": i["id"], "count": i["domains"].get(domain["domain"], 0)}
+                 for i in items if domain["domain"] in i.get("domains", {})]
+        sections.append({**domain, "diagnostics": texts, "hints": hints})
+    return sections
 
 
 def _outbound_first(listings: pd.DataFrame) -> pd.DataFrame:
@@ -176,9 +192,11 @@ def charts(summary: dict[str, Any]) -> dict[str, str | None]:
     reasons = summary["reasons"][:12]
     return {
         "timeline": draw.timeline(summary["timeline"], frame.TIMELINE_STATUSES),
-        "domains": draw.bars([d["domain"] for d in domains], [d["failures"] for d in domains],
+        "classes": draw.timeline(summary["timeline_classes"], frame.CODE_CLASSES, height=1.9),
+        "domains": draw.bars([safe_text(d["domain"]) for d in domains], [d["failures"] for d in domains],
                              "Domains by failed attempts"),
-        "providers": draw.bars([p["provider"] for p in provider_rows], [p["failures"] for p in provider_rows],
+        "providers": draw.bars([safe_text(p["label"]) for p in provider_rows],
+                               [p["failures"] for p in provider_rows],
                                "Providers by failed attempts"),
         "reasons": draw.bars([r["reason"] for r in reasons], [r["count"] for r in reasons],
                              "Failures by reason", color="#6d4c41"),

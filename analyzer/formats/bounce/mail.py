@@ -9,12 +9,12 @@ header bytes are replaced.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from email.header import decode_header
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr
-from collections.abc import Iterable
 from functools import cached_property
 
 _FOLD = re.compile(r"\r?\n[ \t]+")

@@ -98,7 +98,8 @@ def decode(mail: Mail) -> list[Hit]:
             diagnostic = f"pipe to {_value(final)}"  # a program recipient: the mailer failed
         comment = comment.strip().strip("()").strip()
         if comment and comment.lower() not in _EMPTY_COMMENTS and comment.lower() not in diagnostic.lower():
-            diagnostic = squash(f"{diagnostic} ({comment})")  # "5.2.1 (mailbox disabled, not accepting messages)"
+            # "Status: 5.2.1 (mailbox disabled, not accepting messages)": the comment says why
+            diagnostic = squash(f"{diagnostic} ({comment})")
         reply, quoted = codes(diagnostic)
         command = command_of(diagnostic)
         if not diagnostic or reply is None or command is None:

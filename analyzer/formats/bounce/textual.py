@@ -187,7 +187,7 @@ def decode(mail: Mail) -> list[Hit]:
 
 
 def family_reasons(name: str, hits: list[Hit], text: str) -> None:
-    """Set the ``category`` hint of hits whose error text (or the bounce's) uses a wording of family ``name``."""
+    """Set the ``category`` hint of hits whose error text (or the bounce's) uses a wording of ``name``."""
     table = FAMILY_REASONS.get(name)
     if not table:
         return
