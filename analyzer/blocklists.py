@@ -108,8 +108,7 @@ def find_listing(text: str | None) -> Listing | None:
     if not text:
         return None
     entries, generic, anything = _table()
-    low = text.lower()
-    low = _WRAPPER.sub("", low, count=1)
+    low = _WRAPPER.sub("", text.lower(), count=1)
     if anything.search(low) is None:
         return None
     for entry in entries:
@@ -118,9 +117,20 @@ def find_listing(text: str | None) -> Listing | None:
             continue
         zone = (match.groupdict().get("zone") or "").rstrip(".;,:")
         name = entry.name.format(zone=zone) if "{zone}" in entry.name else entry.name
-        item = _item(_REMOTE.sub("host <remote>", low), entry.items, generic)
-        return Listing(name, item, entry.url, entry.how_en, entry.how_de)
+        return Listing(name, listed_item(text, entry), entry.url, entry.how_en, entry.how_de)
     return None  # pragma: no cover - the pre-filter matched, so some entry does
+
+
+def listed_item(text: str, entry: _Entry | None = None) -> str | None:
+    """The IP or domain a reply says is listed (``entry``'s own patterns first, then generic ones)."""
+    _, generic, _ = _table()
+    low = _WRAPPER.sub("", text.lower(), count=1)
+    return _item(_REMOTE.sub("host <remote>", low), entry.items if entry else (), generic)
+
+
+def _entry_named(listing: Listing) -> _Entry | None:
+    entries, _, _ = _table()
+    return next((e for e in entries if listing.url == e.url and listing.how_en == e.how_en), None)
 
 
 def listings(df: pd.DataFrame) -> pd.DataFrame:
@@ -133,13 +143,21 @@ def listings(df: pd.DataFrame) -> pd.DataFrame:
     mask = df["status"].isin(STATUSES) & df["diagnostic"].notna()
     failed = df.loc[mask, ["time", "domain", "status", "diagnostic"]]
     if "pattern" in df.columns:
-        # one text per normalised pattern decides whether a pattern can name a list at all; only the
-        # texts of such patterns are read one by one (for the listed item)
+        # The list is decided once per normalised pattern (hosts, IPs and ids are placeholders
+        # there); only the listed item is read from each text.
         keyed = failed.assign(pattern=df.loc[mask, "pattern"].fillna(failed["diagnostic"]))
         samples = keyed.drop_duplicates("pattern")
-        listing_patterns = samples.loc[samples["diagnostic"].map(find_listing).notna(), "pattern"]
-        failed = failed.loc[keyed["pattern"].isin(listing_patterns)]
-    found = {text: hit for text in failed["diagnostic"].unique() if (hit := find_listing(text)) is not None}
+        by_pattern = {p: hit for p, text in zip(samples["pattern"], samples["diagnostic"], strict=True)
+                      if (hit := find_listing(text)) is not None}
+        failed = keyed.loc[keyed["pattern"].isin(list(by_pattern))]
+        found = {}
+        for pattern, text in failed[["pattern", "diagnostic"]].drop_duplicates("diagnostic").itertuples(
+                index=False):
+            hit = by_pattern[pattern]
+            found[text] = Listing(hit.name, listed_item(text, _entry_named(hit)), hit.url, hit.how_en,
+                                  hit.how_de)
+    else:
+        found = {text: hit for text in failed["diagnostic"].unique() if (hit := find_listing(text)) is not None}
     hits = failed.loc[failed["diagnostic"].isin(list(found))]
     if hits.empty:
         return pd.DataFrame({c: pd.Series(dtype=STRING) for c in COLUMNS})

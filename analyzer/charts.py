@@ -17,6 +17,11 @@ COLORS = {"sent": "#2e7d32", "deferred": "#ef8f00", "bounced": "#c62828", "expir
 LABELS = {"2": "2xx", "4": "4xx", "5": "5xx", "none": "no code"}
 
 
+def preload() -> None:
+    """Import matplotlib ahead of time (the CLI does this in a thread while the logs are parsed)."""
+    import matplotlib.figure  # noqa: F401
+
+
 def _figure(width: float, height: float) -> Any:
     import matplotlib
 

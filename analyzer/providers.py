@@ -108,9 +108,13 @@ def with_provider(df: pd.DataFrame) -> pd.DataFrame:
     mta = df["remote_mta"].astype(STRING).fillna("")
     categories = list(labels())
     position = {name: i for i, name in enumerate(categories)}
-    codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([domain, mta]))
-    per_pair = np.fromiter((position[provider_of(d or None, m or None)] for d, m in pairs),
-                           dtype=np.int16, count=len(pairs))
+    domain_codes, domains = pd.factorize(domain)
+    mta_codes, mtas = pd.factorize(mta)
+    pair_codes = domain_codes.astype(np.int64) * (len(mtas) + 1) + mta_codes
+    unique_pairs, codes = np.unique(pair_codes, return_inverse=True)
+    per_pair = np.fromiter(
+        (position[provider_of(domains[p // (len(mtas) + 1)] or None, mtas[p % (len(mtas) + 1)] or None)]
+         for p in unique_pairs), dtype=np.int16, count=len(unique_pairs))
     values = pd.Categorical.from_codes(per_pair[codes] if len(codes) else codes.astype(np.int16), categories)
     return df.assign(provider=pd.Series(values, index=df.index))
 

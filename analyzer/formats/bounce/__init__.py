@@ -33,7 +33,7 @@ def decode(message: Message) -> tuple[str, list[Hit], Mail]:
         if hits:
             if decoder is rfc3464:
                 # a DSN of an MTA whose own wording in the text says more (au's "account is disabled")
-                textual.family_reasons(textual.family(mail), hits, mail.text)
+                textual.family_reasons(textual.hinted_family(mail), hits, mail.text)
             return mail.decoded_by or decoder.NAME, hits, mail
     return "", [], mail
 

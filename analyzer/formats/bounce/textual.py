@@ -146,6 +146,15 @@ def family(mail: Mail) -> str:
     return NAME
 
 
+_HINTED_FAMILIES = [(name, pattern) for name, pattern in FAMILIES if name in FAMILY_REASONS]
+
+
+def hinted_family(mail: Mail) -> str:
+    """The first family with its own wordings (:data:`FAMILY_REASONS`) whose evidence the message shows."""
+    evidence = _evidence(mail)
+    return next((name for name, pattern in _HINTED_FAMILIES if pattern.search(evidence)), "")
+
+
 def _failed_header(mail: Mail) -> list[str]:
     values = [decode_value(v) for v in mail.message.get_all("X-Failed-Recipients", [])]
     return [a.lower() for _, a in getaddresses(values) if "@" in a]
