@@ -157,7 +157,8 @@ def listings(df: pd.DataFrame) -> pd.DataFrame:
             found[text] = Listing(hit.name, listed_item(text, _entry_named(hit)), hit.url, hit.how_en,
                                   hit.how_de)
     else:
-        found = {text: hit for text in failed["diagnostic"].unique() if (hit := find_listing(text)) is not None}
+        found = {text: hit for text in failed["diagnostic"].unique()
+                 if (hit := find_listing(text)) is not None}
     hits = failed.loc[failed["diagnostic"].isin(list(found))]
     if hits.empty:
         return pd.DataFrame({c: pd.Series(dtype=STRING) for c in COLUMNS})

@@ -48,6 +48,7 @@ class Record:
     orig_to: str | None = None
     subject: str | None = None
     pattern: str | None = None
+    reporting_mta: str | None = None
 
     def replace(self, **changes: object) -> Record:
         """A copy with some fields changed."""
