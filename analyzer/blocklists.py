@@ -107,7 +107,7 @@ def find_listing(text: str | None) -> Listing | None:
     """The block list named or implied by a reply text, or None; offline, no DNS lookups."""
     if not text:
         return None
-    entries, generic, anything = _table()
+    entries, _, anything = _table()
     low = _WRAPPER.sub("", text.lower(), count=1)
     if anything.search(low) is None:
         return None
