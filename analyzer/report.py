@@ -135,7 +135,29 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "timeline": rows(frame.over_time(df)),
         "timeline_classes": rows(frame.over_time(df, by="code_class")),
         "domain_sections": _domain_sections(df, diagnostics, items, top),
+        "messages": _messages(df, top),
         "accounting": accounting_data,
+    }
+
+
+def _messages(df: pd.DataFrame, top: int) -> dict[str, Any] | None:
+    """Records from bounce messages on their own: statuses, reasons with the hard/soft split, domains."""
+    from_messages = df.loc[df["parser"].astype("string") != "postfix-log",
+                           ["status", "reason", "hard", "domain", "source", "code_class"]]
+    if from_messages.empty:
+        return None
+    reasons = frame.by_reason(from_messages)
+    hard = int(from_messages["hard"].fillna(False).sum())
+    domains = (from_messages.assign(domain=from_messages["domain"].fillna("(none)"))
+               .groupby("domain").agg(records=("status", "size"), hard=("hard", "sum"))
+               .sort_values(["records", "hard"], ascending=False).head(top).reset_index())
+    return {
+        "records": len(from_messages),
+        "hard": hard,
+        "soft": int((from_messages["status"] == "bounced").sum()) - hard,
+        "status": rows(frame.by_status(from_messages)),
+        "reasons": rows(reasons.head(top)),
+        "domains": rows(domains.assign(hard=domains["hard"].astype("int64"))),
     }
 
 

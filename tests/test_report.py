@@ -67,3 +67,18 @@ def test_sample_summary_fits_80_columns(tmp_path: Path) -> None:
     write_json(tmp_path / "s.json", summary)
     data = json.loads((tmp_path / "s.json").read_text())
     assert data["accounting"]["lines"]["read"] == summary["accounting"]["lines"]["read"]
+
+
+def test_top_bounds_every_table_and_the_report_stays_small(generate) -> None:
+    from analyzer.pipeline import read_frame
+
+    log, _ = generate("--lines", "100000", "--seed", "9")
+    accounting = Accounting()
+    df = read_frame([str(log)], accounting, jobs=1)
+    summary = summarize(df, accounting, top=7)
+    for key in ("enhanced_codes", "reply_codes", "domains", "providers", "blocklists", "unknowns", "diagnostics",
+                "advice", "inbound"):
+        assert len(summary[key]) <= 7, key
+    html = render_html(summary)
+    assert len(html.encode()) < 3_000_000
+    assert html.count("<tr>") < 7 * 20
