@@ -203,3 +203,8 @@ def test_hostile_long_line_is_linear(tmp_path: Path) -> None:
         "Mar  1 00:00:01 mx postfix/smtp[1]: 9F9AD90ED8: to=<g@example.org>, relay=none, delay=1, "
         f"delays=1/0/0/0, dsn=5.0.0, status=bounced (host a[192.0.2.1] said: 550 {text} (in reply to RCPT TO command))\n"))
     assert len(records) == 1 and records[0].status == "bounced"
+
+
+def test_empty_input_warns(tmp_path: Path) -> None:
+    records, acc = parse(tmp_path, "")
+    assert records == [] and acc.warnings == [f"{tmp_path / 'maillog'}: the input is empty"]

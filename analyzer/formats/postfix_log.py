@@ -433,7 +433,9 @@ class Chunk:
 
 def check_recognised(source: Input, tally: Tally) -> None:
     """Warn when an input gave nothing and none of its first lines is a Postfix log line."""
-    if tally.read and not tally.used and not tally.unparsed:
+    if not tally.read:
+        tally.warnings.append(f"{source.name}: the input is empty")
+    elif not tally.used and not tally.unparsed:
         lines = source.head.decode("utf-8", "replace").splitlines()
         if not any(_is_postfix_line(line) for line in lines):
             tally.warnings.append(
