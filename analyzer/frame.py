@@ -149,14 +149,16 @@ def by_reason(df: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["count", "reason"], ascending=[False, True], ignore_index=True)
 
 
-def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50) -> pd.DataFrame:
+def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50,
+                    statuses: tuple[str, ...] = ("deferred", "bounced", "expired")) -> pd.DataFrame:
     """The most frequent failure texts per domain, after removing addresses, hosts, ids and numbers.
 
-    Uses the ``pattern`` column the classifier fills; computes it for frames that lack it.
+    Outbound failures by default (inbound refusals have their own table).  Uses the ``pattern``
+    column the classifier fills; computes it for frames that lack it.
     """
     columns = ["domain", "status", "reason", "diagnostic", "enhanced_code", "smtp_code", "category",
-               "pattern"]
-    failed = df.loc[df["diagnostic"].notna() & ~df["status"].isin(("sent",)),
+               "rule", "pattern"]
+    failed = df.loc[df["diagnostic"].notna() & df["status"].isin(statuses),
                     [c for c in columns if c in df.columns]]
     if failed.empty:
         return pd.DataFrame(columns=["domain", "pattern", "count", *columns[1:-1]])
@@ -169,11 +171,11 @@ def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50) -> p
     grouped = (
         failed.assign(pattern=pattern, domain=failed["domain"].fillna("(none)"),
                       status=failed["status"].astype(STRING), reason=failed["reason"].astype(STRING),
-                      category=failed["category"].astype(STRING))
+                      category=failed["category"].astype(STRING), rule=failed["rule"].astype(STRING))
         .groupby(["domain", "pattern"])
         .agg(count=("status", "size"), status=("status", "first"), reason=("reason", "first"),
              diagnostic=("diagnostic", "first"), enhanced_code=("enhanced_code", "first"),
-             smtp_code=("smtp_code", "first"), category=("category", "first"))
+             smtp_code=("smtp_code", "first"), category=("category", "first"), rule=("rule", "first"))
         .reset_index()
         .sort_values(["count", "domain"], ascending=[False, True])
     )

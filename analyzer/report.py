@@ -101,7 +101,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
     diagnostics = rows(frame.top_diagnostics(df, per_domain=3, limit=top))
     for row in diagnostics:
         hint = advice.hint_for(hints, row["enhanced_code"], row["smtp_code"], row["category"], row["reason"],
-                               None)
+                               row["rule"])
         row["hint"] = hint["title"] if hint else ""
     items = advice.advice(df, hints)
     with_provider = providers.with_provider(df)
