@@ -25,10 +25,13 @@ def hint_for(hints: Hints, enhanced: str | None, reply: str | None, category: st
              reason: str | None, rule: str | None) -> dict[str, Any] | None:
     """The hint that best explains one failure.
 
-    A reason that a text rule found (``phrase:``/``provider:``) says more than a generic code, so
-    its hint comes first; otherwise the most specific code wins.
+    A connection-level failure (no SMTP reply) is explained by its category; a reason that a text
+    rule found (``phrase:``/``provider:``) says more than a generic code, so its hint comes next;
+    otherwise the most specific code wins.
     """
-    by_text = bool(rule) and str(rule).split(":", 1)[0] in ("phrase", "provider", "hint")
+    if category and (hint := hints.get("categories", category)) is not None:
+        return hint
+    by_text = bool(rule) and str(rule).split(":", 1)[0] in ("phrase", "provider", "hint", "user")
     if by_text and (hint := hints.get("reasons", reason)) is not None:
         return hint
     return hints.best(enhanced, reply, category, reason) or hints.get(
