@@ -37,6 +37,9 @@ _COMMANDS = (
                         re.IGNORECASE)),
     ("MAIL", re.compile(r"mail from\b|\[mail_from\]", re.IGNORECASE)),
     ("HELO", re.compile(r"\b(?:ehlo|helo)\b|initial connection|greeting", re.IGNORECASE)),
+    # sendmail's transcript: a reply right after "... while talking to HOST:", before any ">>> COMMAND",
+    # answered the connection itself (the greeting refused the session)
+    ("CONN", re.compile(r"while talking to [^\s<>]{1,255}\s{0,4}<<<", re.IGNORECASE)),
 )
 
 
@@ -87,11 +90,17 @@ def load_rules(path: Path | None = None) -> dict[str, Any]:
 
 
 def merge_rules(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """``extra``'s phrase and provider rules go first; its code tables override ``base``'s entries."""
+    """``base`` with the rules of a user's file ``extra`` added.
+
+    ``extra``'s ``[[phrase]]`` rules become the ``user_phrase`` tier, which decides right after the
+    ``[status]`` table (before decoder hints, provider rules and strong codes): a user's own wording
+    wins.  Its provider, promote and by_command rules go first; its code tables override ``base``'s
+    entries.
+    """
     merged = dict(base)
-    for listed in ("phrase", "provider"):
-        merged[listed] = list(extra.get(listed, [])) + list(base.get(listed, []))
-    for listed in ("promote", "by_command"):
+    merged["user_phrase"] = list(extra.get("phrase", [])) + list(base.get("user_phrase", []))
+    merged["user_phrase"] += list(extra.get("user_phrase", []))
+    for listed in ("provider", "promote", "by_command"):
         merged[listed] = list(extra.get(listed, [])) + list(base.get(listed, []))
     for table in ("status", "codes", "categories", "replies", "fallback", "strong_yield", "commands"):
         merged[table] = {**base.get(table, {}), **extra.get(table, {})}

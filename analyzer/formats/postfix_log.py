@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from ..records import Record, Tally
 from ..smtp import code_class, find_reply
@@ -125,11 +126,12 @@ class _Clock:
         self.last_month = 0
 
     def classic(self, m: re.Match[str]) -> datetime | None:
-        month = _MONTHS.get(m.group("mon"))
+        year_text, month_text, day, hms, frac = m.group("year", "mon", "day", "hms", "frac")
+        month = _MONTHS.get(month_text)
         if month is None:
             return None
-        if m.group("year"):
-            year = int(m.group("year"))
+        if year_text:
+            year = int(year_text)
         else:
             if self.year is None:
                 # the log ends before the file's date: a first month after it means last year
@@ -140,11 +142,9 @@ class _Clock:
                 self.year -= 1  # out-of-order line from the old year; rare
             year = self.year
             self.last_month = month
-        hms = m.group("hms")
-        frac = m.group("frac")
         try:
             return datetime(
-                year, month, int(m.group("day")), int(hms[:2]), int(hms[3:5]), int(hms[6:8]),
+                year, month, int(day), int(hms[:2]), int(hms[3:5]), int(hms[6:8]),
                 int(frac[1:7].ljust(6, "0")) if frac else 0,
             )
         except ValueError:
@@ -168,38 +168,43 @@ class _Clock:
         return moment
 
 
-def parse_reply(text: str) -> dict[str, str | None]:
-    """Remote host/IP, reply code, enhanced code, command and category from a status text."""
-    found: dict[str, str | None] = {"diagnostic": text}
+class Reply(NamedTuple):
+    """What a delivery status text says about the remote side."""
+
+    remote_mta: str | None = None
+    remote_ip: str | None = None
+    smtp_code: str | None = None
+    smtp_command: str | None = None
+    category: str | None = None
+
+
+NO_REPLY = Reply()
+
+
+def parse_reply(text: str) -> Reply:
+    """Remote host/IP, reply code, SMTP command and connection category from a status text."""
     if text[:3].isdigit() and text[3:4] in (" ", "-", ""):  # the usual "250 2.0.0 Ok" first
-        found["smtp_code"], found["enhanced_code"] = find_reply(text[:64])
-        return found
+        return Reply(smtp_code=find_reply(text[:64])[0])
     if text.startswith("delivery temporarily suspended: "):
         text = text[len("delivery temporarily suspended: "):]
     remote = _REMOTE_REPLY.match(text) if text.startswith("host ") else None
     if remote:
-        reply = remote.group(3)
+        host, ip, reply = remote.group(1, 2, 3)
         command = _IN_REPLY_TO.search(reply)
         if command:
-            found["smtp_command"] = command.group(1)
             reply = reply[: command.start()]
-        found["remote_mta"], found["remote_ip"] = remote.group(1), remote.group(2)
-        found["smtp_code"], found["enhanced_code"] = find_reply(reply[:64])
-        return found
+        return Reply(host, ip, find_reply(reply[:64])[0], command.group(1) if command else None)
     connect = _CONNECT.match(text)
     if connect:
-        found["remote_mta"], found["remote_ip"] = connect.group(1), connect.group(2)
         problem = connect.group(3).lower()
-        found["category"] = next((c for word, c in _CONNECT_CATEGORIES if word in problem), "101")
-        return found
-    if text.startswith("Host or domain name not found") or text.startswith("Name service error"):
-        found["category"] = "512"
-        return found
+        category = next((c for word, c in _CONNECT_CATEGORIES if word in problem), "101")
+        return Reply(connect.group(1), connect.group(2), category=category)
+    if text.startswith(("Host or domain name not found", "Name service error")):
+        return Reply(category="512")
     lost = _LOST.match(text)
     if lost:
-        found["remote_mta"], found["remote_ip"] = lost.group(1), lost.group(2)
-        found["category"] = "447"
-    return found
+        return Reply(lost.group(1), lost.group(2), category="447")
+    return NO_REPLY
 
 
 class _Parser:
@@ -294,13 +299,14 @@ class _Parser:
 
     def _queue_bookkeeping(self, q: re.Match[str]) -> None:
         """A qmgr ``from=`` line (remember the sender) or ``removed`` line (forget it)."""
-        key = (q.group("host"), q.group("qid"))
-        if q.group("removed"):
-            if self.senders.pop(key, None) is None:
-                self.unknown_removed.add(key)
+        host, qid, removed, sender, prog = q.group("host", "qid", "removed", "from", "prog")
+        if removed:
+            if self.senders.pop((host, qid), None) is None:
+                self.unknown_removed.add((host, qid))
         else:
-            self.senders[key] = q.group("from")
-        self._noise(q.group("prog"))
+            self.senders[(host, qid)] = sender
+        self.tally.noise += 1
+        self.tally.noise_kinds[prog] += 1
 
     def _delivery(self, m: re.Match[str], d: re.Match[str], prog: str, where: str) -> Record | None:
         """The record of a delivery line: ``m`` holds the header, ``d`` the payload (often the same)."""
@@ -313,19 +319,17 @@ class _Parser:
         if recipient is None:
             recipient, orig_to = d.group("bare_to"), orig_to or d.group("bare_orig")
         host = m.group("host")
-        found = parse_reply(text) if text else {}
-        remote_mta, remote_ip = found.get("remote_mta"), found.get("remote_ip")
+        remote_mta, remote_ip, smtp_code, command, category = parse_reply(text) if text else NO_REPLY
         if remote_mta is None and relay != "none":
             remote_mta, remote_ip = _split_host_ip(relay)
-        smtp_code = found.get("smtp_code")
         return Record(
             time=self.time(m), host=host, queue_id=qid,
             sender=self.senders.get((host, qid)), recipient=recipient, domain=_domain(recipient),
             status=status, smtp_code=smtp_code, enhanced_code=enhanced,
             code_class=code_class(enhanced, smtp_code), diagnostic=text or None,
             remote_mta=remote_mta, reason=None, hard=None, source=where, parser=NAME,
-            remote_ip=remote_ip, transport=prog.rpartition("/")[2], smtp_command=found.get("smtp_command"),
-            category=found.get("category"), orig_to=orig_to,
+            remote_ip=remote_ip, transport=prog.rpartition("/")[2], smtp_command=command,
+            category=category, orig_to=orig_to,
         )
 
     def qmgr(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
