@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 COLORS = {"sent": "#2e7d32", "deferred": "#ef8f00", "bounced": "#c62828", "expired": "#8e0000",
@@ -38,8 +38,9 @@ def _data_uri(figure: Any) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def timeline(rows: Sequence[dict[str, Any]], statuses: Sequence[str], height: float = 2.6) -> str | None:
-    """Stacked bars of records per time bucket and outcome (or code class)."""
+def timeline(rows: Sequence[dict[str, Any]], statuses: Sequence[str], height: float = 2.6,
+             translate: Callable[[str], str] = str) -> str | None:
+    """Stacked bars of records per time bucket and outcome (or code class); ``translate`` for labels."""
     if not rows:
         return None
     figure = _figure(9, height)
@@ -51,11 +52,11 @@ def timeline(rows: Sequence[dict[str, Any]], statuses: Sequence[str], height: fl
         values = [int(r.get(status) or 0) for r in rows]
         if any(values):
             axes.bar(positions, values, bottom=bottom, color=COLORS.get(status, "#90a4ae"),
-                     label=LABELS.get(status, status), width=0.9)
+                     label=translate(LABELS.get(status, status)), width=0.9)
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     step = max(1, len(labels) // 12)
     axes.set_xticks(list(positions)[::step], labels[::step], rotation=30, ha="right")
-    axes.set_ylabel("records")
+    axes.set_ylabel(translate("records"))
     axes.legend(ncols=len(statuses), loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, fontsize=8)
     return _data_uri(figure)
 

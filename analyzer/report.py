@@ -8,8 +8,10 @@ import json
 import math
 import os
 import tempfile
+import tomllib
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -30,13 +32,27 @@ def template_dir() -> Path:
     return packaged if packaged.is_dir() else _REPO_TEMPLATES
 
 
-def _environment() -> jinja2.Environment:
+@lru_cache(maxsize=4)
+def _catalog(lang: str) -> dict[str, str]:
+    """Report texts in ``lang`` keyed by their English text (``data/ui.toml``)."""
+    data = tomllib.loads(resources.files("analyzer.data").joinpath("ui.toml").read_text("utf-8"))
+    return data.get(lang, {})
+
+
+def _environment(lang: str = "en") -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir())),
         autoescape=jinja2.select_autoescape(["html", "html.j2"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    catalog = _catalog(lang)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda text: catalog.get(text, text),
+        lambda one, many, n: catalog.get(one if n == 1 else many, one if n == 1 else many),
+        newstyle=True,
     )
     env.filters["pct"] = lambda x: f"{100 * float(x):.1f} %"
     env.filters["num"] = lambda x: f"{int(x):,}"
@@ -212,22 +228,28 @@ def charts(summary: dict[str, Any]) -> dict[str, str | None]:
     domains = [d for d in summary["domains"] if d["failures"]][:10]
     provider_rows = [p for p in summary["providers"] if p["failures"] and p["provider"] != "other"][:10]
     reasons = summary["reasons"][:12]
+    catalog = _catalog(summary.get("lang", "en"))
+
+    def translate(text: str) -> str:
+        return catalog.get(text, text)
+
     return {
-        "timeline": draw.timeline(summary["timeline"], frame.TIMELINE_STATUSES),
-        "classes": draw.timeline(summary["timeline_classes"], frame.CODE_CLASSES, height=1.9),
+        "timeline": draw.timeline(summary["timeline"], frame.TIMELINE_STATUSES, translate=translate),
+        "classes": draw.timeline(summary["timeline_classes"], frame.CODE_CLASSES, height=1.9,
+                                 translate=translate),
         "domains": draw.bars([safe_text(d["domain"]) for d in domains], [d["failures"] for d in domains],
-                             "Domains by failed attempts"),
+                             translate("Domains by failed attempts")),
         "providers": draw.bars([safe_text(p["label"]) for p in provider_rows],
                                [p["failures"] for p in provider_rows],
-                               "Providers by failed attempts"),
+                               translate("Providers by failed attempts")),
         "reasons": draw.bars([r["reason"] for r in reasons], [r["count"] for r in reasons],
-                             "Failures by reason", color="#6d4c41"),
+                             translate("Failures by reason"), color="#6d4c41"),
     }
 
 
 def render(template: str, summary: dict[str, Any], **extra: Any) -> str:
     """One template rendered with the summary."""
-    return _environment().get_template(template).render(s=summary, **extra)
+    return _environment(summary.get("lang", "en")).get_template(template).render(s=summary, **extra)
 
 
 def render_html(summary: dict[str, Any]) -> str:

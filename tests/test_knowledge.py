@@ -70,3 +70,20 @@ def test_all_hints_are_complete() -> None:
 def test_german_hints_are_used() -> None:
     hint = Hints.load("de").get("codes", "550")
     assert hint is not None and hint["title"] != Hints.load("en").get("codes", "550")["title"]
+
+
+def test_every_report_text_has_a_german_translation() -> None:
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[1] / "reports" / "templates"
+    catalog = tomllib.loads(resources.files("analyzer.data").joinpath("ui.toml").read_text("utf-8"))["de"]
+    texts: set[str] = set()
+    for template in templates.glob("*.j2"):
+        source = template.read_text()
+        texts |= set(re.findall(r'[^n]_\("((?:[^"\\]|\\.)*)"', source))
+        for one, many in re.findall(r'ngettext\("((?:[^"\\]|\\.)*)", "((?:[^"\\]|\\.)*)"', source):
+            texts |= {one, many}
+    texts |= {f"{side} side" for side in ("sender", "recipient", "transport")}
+    texts |= {"yes", "no", "after-fix", "inbound", "outbound", "sent", "deferred", "bounced", "expired", "rejected"}
+    assert sorted(texts - set(catalog)) == []
