@@ -195,17 +195,16 @@ def _outbound_first(listings: pd.DataFrame) -> pd.DataFrame:
     """Listings of our own IPs (outbound) one row each, before the clients we refused (inbound),
     which are other people's IPs and shown as one row per list."""
     if listings.empty:
-        return listings
-    outbound = listings.loc[listings["direction"] == "outbound"]
+        return listings.assign(clients=pd.Series(dtype="Int64"))
+    outbound = listings.loc[listings["direction"] == "outbound"].assign(clients=pd.NA)
     inbound = (
         listings.loc[listings["direction"] == "inbound"]
         .groupby("list", as_index=False)
-        .agg(direction=("direction", "first"), item=("item", "nunique"), count=("count", "sum"),
+        .agg(direction=("direction", "first"), clients=("item", "nunique"), count=("count", "sum"),
              first_seen=("first_seen", "min"), last_seen=("last_seen", "max"), domains=("domains", "sum"),
              example=("example", "first"), url=("url", "first"), how_en=("how_en", "first"),
              how_de=("how_de", "first"))
     )
-    inbound = inbound.assign(item=inbound["item"].map(lambda n: f"{n} client IP{'s' if n != 1 else ''}"))
     parts = [outbound.sort_values("count", ascending=False), inbound.sort_values("count", ascending=False)]
     return pd.concat(parts, ignore_index=True)
 

@@ -82,3 +82,13 @@ def test_top_bounds_every_table_and_the_report_stays_small(generate) -> None:
     html = render_html(summary)
     assert len(html.encode()) < 3_000_000
     assert html.count("<tr>") < 7 * 20
+
+
+def test_blocklists_of_one_direction_only_render() -> None:
+    ours = ("host mx.example.net[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [198.51.100.9] "
+            "blocked using zen.spamhaus.org")
+    theirs = "554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using zen.spamhaus.org"
+    for status, text in (("bounced", ours), ("rejected", theirs)):
+        summary = summarize(to_frame([record(status, text, "u@example.org")]), Accounting(), top=5)
+        assert len(summary["blocklists"]) == 1
+        assert "Spamhaus" in render_html(summary) and "Spamhaus" in render_text(summary)
