@@ -208,3 +208,20 @@ def test_hostile_long_line_is_linear(tmp_path: Path) -> None:
 def test_empty_input_warns(tmp_path: Path) -> None:
     records, acc = parse(tmp_path, "")
     assert records == [] and acc.warnings == [f"{tmp_path / 'maillog'}: the input is empty"]
+
+
+def test_reply_after_a_prefix_is_found(tmp_path: Path) -> None:
+    (r,), _ = parse(tmp_path, (
+        "Nov 28 10:00:15 mx postfix/smtp[1]: AAAAB6: to=<o@example.com>, relay=relay.example.com[192.0.2.15]:587, "
+        "delay=1, delays=1/0/0/0, dsn=4.7.8, status=deferred (SASL authentication failed; server "
+        "relay.example.com[192.0.2.15] said: 535 5.7.8 Error: authentication failed: authentication failure)\n"))
+    assert (r.smtp_code, r.remote_mta, r.remote_ip) == ("535", "relay.example.com", "192.0.2.15")
+
+
+def test_command_of_a_long_reply_is_found(tmp_path: Path) -> None:
+    long_reply = "550-5.1.1 " + "padding words " * 60
+    (r,), _ = parse(tmp_path, (
+        "Nov 28 10:00:15 mx postfix/smtp[1]: AAAAB6: to=<o@example.com>, relay=mx.example.com[192.0.2.15]:25, "
+        f"delay=1, delays=1/0/0/0, dsn=5.1.1, status=bounced (host mx.example.com[192.0.2.15] said: {long_reply}"
+        "550 5.1.1 end (in reply to RCPT TO command))\n"))
+    assert (r.smtp_code, r.smtp_command) == ("550", "RCPT TO")

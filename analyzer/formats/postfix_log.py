@@ -67,7 +67,7 @@ _ENVELOPE_TO = re.compile(r"(?:[;,]|>) to=<([^>]{0,512})>")
 _ENVELOPE_START = re.compile(r"; (?:from|to|proto)=")
 
 # What a delivery agent says when there was no SMTP reply, and the seed's category for it.
-_REMOTE_REPLY = re.compile(r"host (\S{1,300}?)\[([^\]]{0,100})\] (?:said|refused to talk to me): (.*)")
+_REMOTE_REPLY = re.compile(r"(?:host|server) (\S{1,300}?)\[([^\]]{0,100})\] (?:said|refused to talk to me): ")
 _IN_REPLY_TO = re.compile(r"\s*\(in reply to (.{1,40}?) command\)\s*$")
 _CONNECT = re.compile(r"connect to (\S{1,300}?)\[([^\]]{0,100})\](?::\d+)?: (.*)")
 _LOST = re.compile(r"(?:lost connection with|conversation with) (\S{1,300}?)\[([^\]]{0,100})\]")
@@ -187,9 +187,10 @@ def parse_reply(text: str) -> Reply:
         return Reply(smtp_code=find_reply(text[:64])[0])
     if text.startswith("delivery temporarily suspended: "):
         text = text[len("delivery temporarily suspended: "):]
-    remote = _REMOTE_REPLY.match(text) if text.startswith("host ") else None
+    # "host X said: ...", also after a prefix ("SASL authentication failed; server X said: ...")
+    remote = _REMOTE_REPLY.search(text, 0, 400) if " said: " in text or " to talk to me: " in text else None
     if remote:
-        host, ip, reply = remote.group(1, 2, 3)
+        host, ip, reply = remote.group(1), remote.group(2), text[remote.end():]
         command = _IN_REPLY_TO.search(reply)
         if command:
             reply = reply[: command.start()]
