@@ -127,11 +127,24 @@ class _Phrase:
     label: str
 
 
+def _phrase(entry: dict[str, Any]) -> _Phrase:
+    return _Phrase(
+        entry["reason"], _compile(entry["patterns"]),
+        frozenset(entry.get("commands", ())), entry.get("otherwise"),
+        tuple(entry.get("otherwise_codes", ())), tuple(entry.get("keep_codes", ())),
+        frozenset(entry.get("pass_commands", ())), entry.get("unknown_command") == "otherwise",
+        entry.get("label", entry["reason"]),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Provider:
     name: str
     hosts: re.Pattern[str]
-    rules: tuple[tuple[str, re.Pattern[str]], ...]
+    #: hosts of the MTA that wrote the bounce (Reporting-MTA) that select the provider too, or None
+    reporters: re.Pattern[str] | None
+    #: (reason, pattern, SMTP commands the rule is limited to (empty: any))
+    rules: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...]
 
 
 class Classifier:
@@ -144,20 +157,15 @@ class Classifier:
 
     def __init__(self, rules: dict[str, Any]) -> None:
         self._status: dict[str, str] = rules.get("status", {})
-        self._phrases = [
-            _Phrase(
-                entry["reason"], _compile(entry["patterns"]),
-                frozenset(entry.get("commands", ())), entry.get("otherwise"),
-                tuple(entry.get("otherwise_codes", ())), tuple(entry.get("keep_codes", ())),
-                frozenset(entry.get("pass_commands", ())), entry.get("unknown_command") == "otherwise",
-                entry.get("label", entry["reason"]),
-            )
-            for entry in rules.get("phrase", [])
-        ]
+        self._phrases = [_phrase(entry) for entry in rules.get("phrase", [])]
+        # a user's own phrases (merge_rules): they decide right after the status table
+        self._user_phrases = [_phrase(entry) for entry in rules.get("user_phrase", [])]
         self._providers = [
             _Provider(
                 entry["name"], _compile(entry["hosts"]),
-                tuple((r["reason"], _compile(r["patterns"])) for r in entry.get("rules", [])),
+                _compile(entry["reporters"]) if entry.get("reporters") else None,
+                tuple((r["reason"], _compile(r["patterns"]), frozenset(r.get("commands", ())))
+                      for r in entry.get("rules", [])),
             )
             for entry in rules.get("provider", [])
         ]
@@ -189,8 +197,9 @@ class Classifier:
         self._hard_when_permanent = frozenset(rules.get("hard_when_permanent", ()))
         self.decide = lru_cache(maxsize=65536)(self._decide)
         self._providers_of = lru_cache(maxsize=16384)(self._select_providers)
-        # provider decisions by (remote MTA, domain, normalised text): ids and numbers do not change them
-        self._provided: dict[tuple[str | None, str | None, str], tuple[str, str] | None] = {}
+        # provider decisions by (remote MTA, domain, reporting MTA, command, normalised text): ids and
+        # numbers do not change them
+        self._provided: dict[tuple[str | None, ...], tuple[str, str] | None] = {}
         hosts = [f"(?:{entry_hosts})" for entry_hosts in (p.hosts.pattern for p in self._providers)]
         self._any_host = re.compile("|".join(hosts), re.IGNORECASE) if hosts else None
 
@@ -207,10 +216,11 @@ class Classifier:
             pattern = rule_text(diagnostic)
             command = command_name(record.smtp_command) or command_of(pattern)
             if record.category not in REASONS:
-                key = (record.remote_mta, record.domain, pattern)
+                key = (record.remote_mta, record.domain, record.reporting_mta, command, pattern)
                 provided = self._provided.get(key, _UNKNOWN)
                 if provided is _UNKNOWN:
-                    provided = self._provider_reason(record.remote_mta, record.domain, diagnostic)
+                    provided = self._provider_reason(
+                        record.remote_mta, record.domain, record.reporting_mta, command, diagnostic)
                     if len(self._provided) < 65536:
                         self._provided[key] = provided
         decision = self.decide(
@@ -220,25 +230,34 @@ class Classifier:
         record.pattern = pattern or None
         return record
 
-    def _provider_reason(self, remote_mta: str | None, domain: str | None, diagnostic: str
-                         ) -> tuple[str, str] | None:
+    def _provider_reason(self, remote_mta: str | None, domain: str | None, reporting_mta: str | None,
+                         command: str | None, diagnostic: str) -> tuple[str, str] | None:
         """The reason a provider's own wording gives, or None."""
-        candidates = self._providers_of(remote_mta, domain)
+        candidates = self._providers_of(remote_mta, domain, reporting_mta)
         raw = diagnostic[:3000].lower()
         if not candidates:
             if self._any_host is None or self._any_host.search(raw) is None:
                 return None
             candidates = tuple(p for p in self._providers if p.hosts.search(raw))
         for provider in candidates:
-            for reason, pattern in provider.rules:
+            for reason, pattern, commands in provider.rules:
+                if commands and command not in commands:
+                    continue
                 if pattern.search(raw):
                     return reason, f"provider:{provider.name}:{reason}"
         return None
 
-    def _select_providers(self, remote_mta: str | None, domain: str | None) -> tuple[_Provider, ...]:
-        """Providers whose host patterns match the remote MTA or the recipient domain."""
+    def _select_providers(self, remote_mta: str | None, domain: str | None, reporting_mta: str | None = None
+                          ) -> tuple[_Provider, ...]:
+        """Providers whose host patterns match the remote MTA or the recipient domain, or whose
+        ``reporters`` match the MTA that wrote the bounce."""
         hosts = f"{remote_mta or ''} {domain or ''}".lower()
-        return tuple(p for p in self._providers if p.hosts.search(hosts))
+        reporter = (reporting_mta or "").lower()
+        return tuple(
+            p for p in self._providers
+            if p.hosts.search(hosts)
+            or (reporter and p.reporters is not None and p.reporters.search(reporter))
+        )
 
     def _decide(
         self,
@@ -254,10 +273,11 @@ class Classifier:
         reason, rule = self._reason(status, smtp_code, enhanced, category, text, provided, command)
         if command:
             moved = self._by_command.get((command, reason))
-            if moved is not None and not rule.startswith(("hint:", "provider:")):
+            if moved is not None and not rule.startswith(("hint:", "provider:", "user:")):
                 reason, rule = moved, f"{rule}->{command}:{moved}"
         promoted = self._promote.get((reason, status, enhanced or ""))
-        if promoted is not None and (promoted[1] is None or promoted[1].search(text) is None):
+        if promoted is not None and not rule.startswith("user:") and (
+                promoted[1] is None or promoted[1].search(text) is None):
             reason, rule = promoted[0], f"{rule}->promote:{promoted[0]}"
         hard = status != "deferred" and (
             (reason in self._hard and klass != "4") or (reason in self._hard_when_permanent and klass == "5")
@@ -265,10 +285,11 @@ class Classifier:
         return Decision(reason, hard, rule)
 
     @staticmethod
-    def _command_phrase(phrase: _Phrase, enhanced: str, command: str | None) -> tuple[str, str] | None:
+    def _command_phrase(phrase: _Phrase, enhanced: str, command: str | None, tier: str = "phrase"
+                        ) -> tuple[str, str] | None:
         """The reason of a phrase whose meaning depends on the SMTP command; None: let later rules decide."""
-        keep = (phrase.reason, f"phrase:{phrase.reason}")
-        other = (phrase.otherwise or phrase.reason, f"phrase:{phrase.reason}->{phrase.otherwise}")
+        keep = (phrase.reason, f"{tier}:{phrase.reason}")
+        other = (phrase.otherwise or phrase.reason, f"{tier}:{phrase.reason}->{phrase.otherwise}")
         if enhanced in phrase.keep_codes:
             return keep
         if command:
@@ -280,6 +301,20 @@ class Classifier:
         ):
             return other
         return keep
+
+    def _phrase_reason(self, phrases: list[_Phrase], enhanced: str | None, command: str | None, text: str,
+                       tier: str) -> tuple[str, str] | None:
+        """The reason of the first phrase of ``phrases`` that matches ``text`` (and decides), or None."""
+        for phrase in phrases:
+            if phrase.pattern.search(text) is None:
+                continue
+            if phrase.otherwise:
+                found = self._command_phrase(phrase, enhanced or "", command, tier)
+                if found is None:
+                    continue
+                return found
+            return phrase.reason, f"{tier}:{phrase.reason}"
+        return None
 
     def _code_reason(self, enhanced: str) -> tuple[str, str] | None:
         if enhanced in self._codes:
@@ -301,6 +336,10 @@ class Classifier:
     ) -> tuple[str, str]:
         if status in self._status:
             return self._status[status], f"status:{status}"
+        if text and self._user_phrases:
+            found = self._phrase_reason(self._user_phrases, enhanced, command, text, "user")
+            if found is not None:
+                return found
         if category in REASONS:
             return category, f"hint:{category}"  # type: ignore[return-value]
         if provided is not None:
@@ -312,15 +351,9 @@ class Classifier:
                         return phrase.reason, f"phrase:{phrase.reason}"
             return self._codes[enhanced], f"code:{enhanced}"
         if text:
-            for phrase in self._phrases:
-                if phrase.pattern.search(text) is None:
-                    continue
-                if phrase.otherwise:
-                    found = self._command_phrase(phrase, enhanced or "", command)
-                    if found is None:
-                        continue
-                    return found
-                return phrase.reason, f"phrase:{phrase.reason}"
+            found = self._phrase_reason(self._phrases, enhanced, command, text, "phrase")
+            if found is not None:
+                return found
         if command and command in self._commands and (enhanced or smtp_code or "5")[:1] == "5":
             return self._commands[command], f"command:{command}"
         if enhanced:

@@ -111,7 +111,48 @@ def test_merge_rules_puts_extra_phrases_first() -> None:
     extra = {"phrase": [{"reason": "policyviolation", "patterns": ["user unknown"]}], "codes": {"5.1.1": "filtered"}}
     classifier = Classifier(merge_rules(load_rules(), extra))
     r = classifier.classify(record("550 user unknown", smtp="550", smtp_command="RCPT"))
-    assert (r.reason, r.rule) == ("policyviolation", "phrase:policyviolation")
+    assert (r.reason, r.rule) == ("policyviolation", "user:policyviolation")
+
+
+def test_user_phrases_win_over_everything_but_the_status() -> None:
+    extra = {"phrase": [{"reason": "policyviolation", "patterns": ["frobnicated by the gateway"]}]}
+    classifier = Classifier(merge_rules(load_rules(), extra))
+    text = "550 5.1.1 frobnicated by the gateway"
+    # over a strong code (5.1.1 would be "userunknown")
+    r = classifier.classify(record(text, smtp="550", enhanced="5.1.1"))
+    assert (r.reason, r.hard, r.rule) == ("policyviolation", False, "user:policyviolation")
+    # over a decoder's hint, a provider's rules and the command (MAIL would move "userunknown")
+    r = classifier.classify(record(text, smtp="550", enhanced="5.1.1", category="rejected"))
+    assert r.rule == "user:policyviolation"
+    r = classifier.classify(record(text + " no such recipient", smtp="550", enhanced="5.1.1",
+                                   remote_mta="mta5.am0.yahoodns.net", smtp_command="MAIL"))
+    assert r.rule == "user:policyviolation"
+    # not over the status table
+    r = classifier.classify(record(text, "sent", "5.1.1", smtp="550"))
+    assert r.rule == "status:sent"
+    # the bundled rules are unchanged without the user's file
+    assert decide(text, smtp="550", enhanced="5.1.1")[2] == "code:5.1.1"
+
+
+def test_provider_rules_by_reporting_mta_and_command() -> None:
+    # a MessageLabs DSN reports the customer server's "No such user": an unknown mailbox
+    assert decide("550 kijitora@example.org... No such user", smtp="550", enhanced="5.0.0",
+                  reporting_mta="server-7.bemta-3.messagelabs.com")[2] == "provider:messagelabs:userunknown"
+    assert decide("550 kijitora@example.org... No such user", smtp="550", enhanced="5.0.0")[0] == "filtered"
+    # NTT docomo: "550 Unknown user" after DATA is its reception filter, at RCPT an unknown mailbox
+    text = "550 Unknown user kijitora@docomo.ne.jp"
+    assert decide(text, smtp="550", enhanced="5.0.0", remote_mta="mfsmax.docomo.ne.jp",
+                  smtp_command="DATA")[0] == "rejected"
+    assert decide(text, smtp="550", enhanced="5.0.0", remote_mta="mfsmax.docomo.ne.jp",
+                  smtp_command="RCPT")[:2] == ("userunknown", True)
+
+
+def test_a_refused_connection_is_blocked() -> None:
+    text = "... while talking to mx.example.org.: <<< 554 IP=192.0.2.1 - A problem occurred. (BL)"
+    assert command_of(text) == "CONN"
+    assert command_of("... while talking to mx.example.org.: >>> RCPT To:<a@example.org> <<< 550 x") == "RCPT"
+    assert decide("554 IP=192.0.2.1 - A problem occurred. (BL)", smtp="554", enhanced="5.5.0",
+                  smtp_command="CONN") == ("blocked", False, "command:CONN")
 
 
 def test_command_of() -> None:

@@ -222,3 +222,128 @@ def test_samples_mbox_reads() -> None:
     assert {r.status for r in records} == {"bounced", "complaint", "autoreply"}
     assert acc.tallies[0].noise == 1 and acc.tallies[0].unparsed == 0
     assert {r.parser for r in records} >= {"arf", "rfc3834", "lhost-exim", "lhost-qmail"}
+
+
+def _one(tmp_path: Path, text: str) -> list:
+    path = tmp_path / "one.eml"
+    path.write_text(text)
+    return run(path)[0]
+
+
+def test_reporting_mta_is_kept(tmp_path: Path) -> None:
+    (r,) = _one(tmp_path, dsn())
+    assert r.reporting_mta == "mx.example.org"
+
+
+FML_NOTICE = """\
+From: lunch-admin@example.org
+To: someone@example.net
+Subject: You someone@example.net are not member (lunch ML)
+Message-ID: <202603020915.FMLAAAA0.lunch@example.org>
+X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]
+Date: Mon, 2 Mar 2026 09:15:02 +0000
+
+You are not a member of this mailing list <lunch@example.org>.
+
+If you know the general guide of this list, please send mail with
+the mail body
+
+	guide
+
+to the address
+
+	lunch-ctl@example.org
+"""
+
+
+def test_fml_notice_names_the_list_not_its_command_address(tmp_path: Path) -> None:
+    (r,) = _one(tmp_path, FML_NOTICE)
+    assert (r.recipient, r.status, r.reason, r.parser) == ("lunch@example.org", "bounced", "rejected", "lhost-fml")
+
+
+V5_TRANSCRIPT = """\
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>
+To: sender@example.org
+Subject: Returned mail: Remote protocol error
+Date: Mon, 2 Mar 2026 09:15:02 +0000
+
+   ----- Transcript of session follows -----
+While talking to mx.example.net:
+>>> MAIL From:<sender@example.org>
+<<< 550 Insecure Mail Relay
+554 <alice@example.net>... Remote protocol error
+421 example.com (smtp)... Deferred: Connection timed out during user open with example.com
+While talking to mx.example.com:
+>>> RCPT To:<bob@example.com>
+<<< 550 <bob@example.com>... User unknown
+550 <bob@example.com>... User unknown
+
+   ----- Unsent message follows -----
+From: sender@example.org
+To: alice@example.net, bob@example.com
+Subject: Hello
+"""
+
+
+def test_sendmail_transcript_gives_each_recipient_its_session_reply(tmp_path: Path) -> None:
+    alice, bob = _one(tmp_path, V5_TRANSCRIPT)
+    assert (alice.recipient, alice.smtp_code, alice.smtp_command, alice.reason) == (
+        "alice@example.net", "550", "MAIL", "norelaying")
+    assert "Connection timed out" not in alice.diagnostic
+    assert (bob.recipient, bob.smtp_command, bob.reason) == ("bob@example.com", "RCPT", "userunknown")
+
+
+SENDMAIL_PROGRAM = """\
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>
+To: sender@example.org
+Subject: Returned mail: see transcript for details
+Date: Mon, 2 Mar 2026 09:15:02 +0000
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+
+   ----- The following addresses had permanent fatal errors -----
+"|/usr/local/bin/catch"
+    (reason: 255)
+    (expanded from: <carol@example.org>)
+
+   ----- Transcript of session follows -----
+catch: cannot open database
+554 5.3.0 unknown mailer error 255
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.org
+
+Final-Recipient: RFC822; carol@example.org
+X-Actual-Recipient: X-Unix; |/usr/local/bin/catch
+Action: failed
+Status: 5.0.0
+Diagnostic-Code: X-Unix; 255
+
+--B--
+"""
+
+
+def test_program_failure_takes_sendmails_summary_code(tmp_path: Path) -> None:
+    (r,) = _one(tmp_path, SENDMAIL_PROGRAM)
+    assert (r.recipient, r.smtp_code, r.enhanced_code, r.reason) == ("carol@example.org", "554", "5.3.0", "mailererror")
+
+
+SILENT_NOTICE = """\
+From: Mail Delivery System <>
+To: sender@example.org
+Subject: Delivery status notification
+Date: Mon, 2 Mar 2026 09:15:02 +0000
+
+This is an automatically generated Delivery Status Notification.
+Delivery to the following recipients failed permanently:
+   * dave@example.net
+"""
+
+
+def test_notice_without_error_text_is_undefined(tmp_path: Path) -> None:
+    (r,) = _one(tmp_path, SILENT_NOTICE)
+    assert (r.recipient, r.reason, r.rule) == ("dave@example.net", "undefined", "category:no-error-text")

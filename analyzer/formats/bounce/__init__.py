@@ -3,26 +3,27 @@
 A decoder module has ``NAME`` (the ``parser`` column, e.g. ``"lhost-exim"``) and
 ``decode(mail: Mail) -> list[Hit]``; an empty list ("nothing found") is a value, never an
 exception.  :data:`DECODERS` is the explicit order in which they are tried: specific formats
-first, then the RFC 3464 fallback, the table-driven text-bounce families, and the RFC 3834
-auto-reply detector last.  The first decoder that returns hits wins.
+first (ARF reports, fml list notices), then the RFC 3464 fallback, the table-driven text-bounce
+families, and the RFC 3834 auto-reply detector last.  The first decoder that returns hits wins.
 """
 
 from __future__ import annotations
 
+import re
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 from types import ModuleType
 
 from ...records import Record
 from ...smtp import code_class
-from . import arf, rfc3464, rfc3834, textual
-from .base import Hit, parse_date
+from . import arf, fml, rfc3464, rfc3834, textual
+from .base import Hit, parse_date, reporting_host
 from .mail import Mail, clean, decode_value
 
 #: Tried in this order; the first decoder that finds recipients wins.
 __all__ = ["DECODERS", "Hit", "decode", "records_of"]
 
-DECODERS: list[ModuleType] = [arf, rfc3464, textual, rfc3834]
+DECODERS: list[ModuleType] = [arf, fml, rfc3464, textual, rfc3834]
 
 
 def decode(message: Message) -> tuple[str, list[Hit], Mail]:
@@ -47,6 +48,20 @@ def _first_address(message: Message | None, *names: str) -> str | None:
             address = parseaddr(decode_value(value))[1]
             if address:
                 return address.lower()
+    return None
+
+
+_DAEMON = re.compile(r"^(?:mailer[-_]?daemon|post[-_]?master|mail[-_]?daemon|mail[-_]delivery)@",
+                     re.IGNORECASE)
+
+
+def _reporting_mta(hit: Hit, mail: Mail) -> str | None:
+    """The Reporting-MTA of the hit's DSN, else the host of a daemon sender (MAILER-DAEMON@host)."""
+    if hit.reporting_mta:
+        return hit.reporting_mta
+    sender = mail.sender
+    if _DAEMON.match(sender):
+        return reporting_host(sender.rpartition("@")[2])
     return None
 
 
@@ -95,6 +110,7 @@ def records_of(message: Message, source: str) -> list[Record]:
                 orig_from=orig_from,
                 orig_to=orig_to,
                 subject=subject or None,
+                reporting_mta=_reporting_mta(hit, mail),
             )
         )
     return records

@@ -29,6 +29,8 @@ class Hit:
     command: str | None = None
     category: str | None = None
     queue_id: str | None = None
+    #: the MTA that wrote the bounce (a DSN's Reporting-MTA), when the decoder knows it
+    reporting_mta: str | None = None
 
 
 def squash(text: str) -> str:
@@ -78,6 +80,17 @@ def prefer(status: str | None, diagnostic_code: str | None, reply: str | None = 
     if status[0] == diagnostic_code[0] or (reply and reply[0] == diagnostic_code[0]):
         return diagnostic_code
     return status
+
+
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}\.){1,10}[a-z]{2,63}")
+
+
+def reporting_host(value: str | None) -> str | None:
+    """The host name of a Reporting-MTA value (``dns; mx.example.net [192.0.2.1]`` -> ``mx.example.net``)."""
+    if not value:
+        return None
+    found = _HOST.search(value.rpartition(";")[2].lower())
+    return found.group(0) if found else None
 
 
 def parse_date(value: str | None) -> datetime | None:

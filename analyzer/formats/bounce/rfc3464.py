@@ -13,7 +13,7 @@ import re
 from ...classify import command_of
 from ...smtp import is_enhanced
 from . import scan
-from .base import Hit, codes, parse_date, prefer, squash
+from .base import Hit, codes, parse_date, prefer, reporting_host, squash
 from .mail import Mail, address_of, field_blocks
 
 NAME = "rfc3464"
@@ -32,6 +32,12 @@ _FAMILIES = (
 )
 
 
+#: sendmail's transcript of the SMTP session, the human-readable part after this line
+_TRANSCRIPT = re.compile(r"(?im)^[ \t]*-{3,}[ \t]*transcript of session follows[ \t]*-{3,}[ \t]*$")
+#: sendmail's own summary of a failure at the end of a transcript: "554 5.3.0 unknown mailer error 255"
+_SUMMARY = re.compile(r"(?m)^[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}[ \t][^\n]{0,300}$")
+#: A recipient's error text that says the MTA gave up on it (its queue lifetime ended).
+_GAVE_UP = re.compile(r"(?:envelope|message) expired\b", re.IGNORECASE)
 _EMPTY_COMMENTS = frozenset(["undefined status", "other or undefined status", "permanent failure", "failed"])
 
 
@@ -68,15 +74,29 @@ def _blocks(mail: Mail) -> list[dict[str, str]]:
     return []
 
 
+def _transcript(text: str) -> str:
+    """The session transcript of a sendmail bounce's text ("----- Transcript of session follows -----")."""
+    match = _TRANSCRIPT.search(text)
+    if match is None:
+        return ""
+    end = text.find("\n   -----", match.end())
+    return text[match.end() : end if end > 0 else len(text)]
+
+
 def decode(mail: Mail) -> list[Hit]:
     """Hits of the recipient blocks of a DSN; ``[]`` when the message carries none."""
     blocks = _blocks(mail)
     if not blocks:
         return []
+    # one recipient: the session transcript of the text is about it (its command, sendmail's summary)
+    single = sum(1 for b in blocks if b.get("final-recipient") or b.get("original-recipient")) == 1
     per_message: dict[str, str] = {}
     hits: list[Hit] = []
     text_hits: dict[str, Hit] | None = None
+    reporting = None
     for block in blocks:
+        if reporting is None and block.get("reporting-mta"):
+            reporting = reporting_host(block["reporting-mta"])
         final = block.get("final-recipient") or block.get("original-recipient")
         if not final:
             for key, value in block.items():
@@ -101,6 +121,8 @@ def decode(mail: Mail) -> list[Hit]:
             # "Status: 5.2.1 (mailbox disabled, not accepting messages)": the comment says why
             diagnostic = squash(f"{diagnostic} ({comment})")
         reply, quoted = codes(diagnostic)
+        if reply is not None and quoted is None and diagnostic[:7] == "X-Unix;":
+            reply = None  # "X-Unix; 255": a local program's exit status, not an SMTP reply
         command = command_of(diagnostic)
         if not diagnostic or reply is None or command is None:
             if text_hits is None:
@@ -112,6 +134,18 @@ def decode(mail: Mail) -> list[Hit]:
                 if (not diagnostic or reply is None) and more and more not in diagnostic:
                     diagnostic = squash(f"{diagnostic} {more}") if diagnostic else more
                     reply, quoted = codes(diagnostic)
+            if single and (reply is None or command is None):
+                transcript = _transcript(mail.text)
+                if transcript:
+                    # "... while talking to mx.example.org.: >>> RCPT To:<a@b> <<< 550 ...": the command;
+                    # a local failure (X-Unix; 255): sendmail's summary "554 5.3.0 unknown mailer error 255"
+                    command = command or command_of(transcript[:3000])
+                    summary = list(_SUMMARY.finditer(transcript[:8000])) if reply is None else []
+                    if summary:
+                        line = squash(summary[-1].group(0))
+                        reply, quoted = codes(line)
+                        if line not in diagnostic:
+                            diagnostic = squash(f"{diagnostic} {line}")
         enhanced = prefer(status, quoted, reply)
         if enhanced and enhanced[1:] == ".4.7":
             # "Delivery time expired" should give way to the code of the problem found (RFC 3463 X.4.7):
@@ -122,6 +156,10 @@ def decode(mail: Mail) -> list[Hit]:
         if not kind:
             klass = (enhanced or reply or "5")[0]
             kind = "sent" if klass == "2" else "deferred" if klass == "4" and not _failed(mail) else "bounced"
+        elif kind == "deferred" and _GAVE_UP.match(diagnostic):
+            # "Action: delayed" for an envelope whose queue lifetime ended (OpenSMTPD reports the expiry
+            # with its delay template): the MTA has dropped it, the failure is final
+            kind = "bounced"
         remote = _value(block.get("remote-mta", "")) or None
         when = parse_date(block.get("last-attempt-date") or per_message.get("arrival-date"))
         hits.append(
@@ -135,6 +173,7 @@ def decode(mail: Mail) -> list[Hit]:
                 time=when,
                 command=command,
                 queue_id=per_message.get("x-postfix-queue-id") or None,
+                reporting_mta=reporting,
             )
         )
     if hits:

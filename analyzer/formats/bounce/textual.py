@@ -19,6 +19,10 @@ from .mail import Mail, decode_value
 
 NAME = "lhost-text"
 
+#: The ``category`` of a recipient whose bounce gives no error text, reply or status code of its own
+#: (reasons.toml's categories table reads it as "undefined" when no rule read the notice's text).
+NO_ERROR_TEXT = "no-error-text"
+
 #: Families whose bounces always mean one reason: a strong hint for the classifier (``category``).
 #: A Google Groups bounce says the group refused the post (or does not exist): Sisimai's "rejected".
 HINTS = {"lhost-googlegroups": "rejected"}
@@ -29,6 +33,16 @@ HINTS = {"lhost-googlegroups": "rejected"}
 FAMILY_REASONS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     family: [(re.compile(pattern, re.IGNORECASE), reason) for pattern, reason in table]
     for family, table in {
+        # amavisd-new's notices: its SMTP reply names the content category (" - BAD HEADER: ...",
+        # " - INFECTED: ..."); the notice's text lists the header defects it found in the message
+        "lhost-amavis": [
+            (r" - bad header\b", "contenterror"),
+            (r" - infected\b", "virusdetected"),
+            (r"message size exceeds recipient's size limit", "exceedlimit"),
+            (r"duplicate header field|improper use of control character|non-encoded 8-bit data|"
+             r"missing required header field|header line longer than|header field syntax error",
+             "notcompliantrfc"),
+        ],
         "lhost-exchange": [
             (r"\(000c05a6\)", "userunknown"),
             (r"\(000c0595\)", "filtered"),
@@ -60,6 +74,7 @@ FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in [
         ("lhost-googlegroups", r"googlegroups\.com|google groups"),
+        ("lhost-amavis", r"content-filter at \S"),
         ("lhost-dragonfly", r"dragonfly mail agent"),
         ("lhost-qmail",
          r"qmail-send program|\bqmail\b.{0,40}(?:invoked|program)|\(#[45]\.\d{1,3}\.\d{1,3}\)"),
@@ -108,6 +123,10 @@ _BOUNCE_TEXT = re.compile(
     r"delivery to the following recipient|did not reach|could not deliver|not be delivered|"
     r"following address(?:es)? (?:had|failed)|delivery status notification",
     re.IGNORECASE,
+)
+#: More generic wording of a notice that carries no reason ("This is an automatically generated ...").
+_GENERIC = re.compile(
+    r"automatically generated|this is the mail (?:system|delivery agent)|please do not reply", re.IGNORECASE
 )
 _DELAYED = re.compile(
     r"\bdelayed\b|will (?:continue|keep) (?:trying|to try)|not yet been delivered|"
@@ -178,21 +197,80 @@ def decode(mail: Mail) -> list[Hit]:
         hits = [Hit(recipient=a) for a in originals]
     if not hits:
         return []
+    if "hile talking to" in text:
+        _sendmail_sessions(text, hits)
     whole = squash(text)[:4000]
     temporary = bool(_DELAYED.search(text)) and not _PERMANENT.search(text)
     for hit in hits:
         if not hit.diagnostic or (len(hits) == 1 and (hit.smtp_code or "2")[0] == "2"):
             # no error text of its own (or none with a reply code): the bounce's whole text
+            silent = not hit.diagnostic and _says_nothing(text, hit.recipient)
             hit.diagnostic = whole
             hit.smtp_code, hit.enhanced_code = codes(whole)
+            if silent and hit.smtp_code is None and hit.enhanced_code is None:
+                # the notice names the recipient and nothing else: unless a phrase of the notice says
+                # why, the reason is unknown ("undefined"), not an error text no rule read ("onhold")
+                hit.category = NO_ERROR_TEXT
         klass = (hit.enhanced_code or hit.smtp_code or "")[:1]
         hit.status = "deferred" if (klass == "4" or (not klass and temporary)) and temporary else "bounced"
     mail.decoded_by = family(mail)
     hint = HINTS.get(mail.decoded_by)
     for hit in hits:
-        hit.category = hint
+        hit.category = hint or hit.category
     family_reasons(mail.decoded_by, hits, text)
     return hits
+
+
+_SESSION = re.compile(r"^(?:\.\.\.\s{0,4})?while talking to\b", re.IGNORECASE)
+_RESULT = re.compile(rf"^[45]\d\d[ -]<?(?P<addr>{scan.ADDRESS})>?\.\.\.\s{{0,4}}(?P<rest>.{{0,1000}})$")
+_SENT = {"MAIL": "MAIL", "RCPT": "RCPT", "DATA": "DATA", ".": "DATA", "HELO": "HELO", "EHLO": "HELO"}
+
+
+def _sendmail_sessions(text: str, hits: list[Hit]) -> None:
+    """Error text and command of recipients that a sendmail transcript says failed in a session.
+
+    A transcript lists each session ("While talking to mx.example.org:", ">>> MAIL From:<...>",
+    "<<< 550 Insecure Mail Relay") and then sendmail's verdict per recipient ("554 <a@b>... Remote
+    protocol error").  A verdict without a reply of its own failed on the session's last reply, to
+    the command it answered (no command sent yet: the greeting, CONN).
+    """
+    by_address = {hit.recipient: hit for hit in hits}
+    reply: list[str] = []
+    command: str | None = None
+    for raw in text.split("\n")[:400]:
+        line = raw.strip()
+        if _SESSION.match(line):
+            reply, command = [], "CONN"
+        elif line.startswith(">>>"):
+            sent = line[3:].strip().split(" ", 1)[0].split(":", 1)[0].upper()
+            reply, command = [], _SENT.get(sent, sent[:4] or None)
+        elif line.startswith("<<<"):
+            reply.append(line[3:].strip())
+        elif reply:
+            match = _RESULT.match(line)
+            if match is None:
+                continue
+            hit = by_address.get(match.group("addr").lower())
+            rest = match.group("rest")
+            if hit is None or codes(rest)[0] is not None:
+                continue
+            hit.diagnostic = squash(" ".join([*reply, rest]))
+            hit.command = command
+            hit.smtp_code, hit.enhanced_code = codes(hit.diagnostic)
+
+
+def _says_nothing(text: str, recipient: str) -> bool:
+    """True when every line of the notice is the recipient or the generic wording of a bounce.
+
+    ("Delivery to the following recipients failed permanently: * a@b" says nothing about why.)
+    """
+    lines = [line.strip() for line in text[:3000].split("\n")]
+    for line in lines:
+        if not line or recipient in line.lower() or not any(c.isalnum() for c in line):
+            continue
+        if _BOUNCE_TEXT.search(line) is None and _GENERIC.search(line) is None:
+            return False
+    return True
 
 
 def family_reasons(name: str, hits: list[Hit], text: str) -> None:
