@@ -1,36 +1,40 @@
-"""Large plain log files parsed in byte ranges on several cores, then joined back in order.
+"""Large plain inputs (Postfix logs, LF mboxes) parsed in byte ranges on several cores, joined in order.
 
 Each range is parsed, classified and turned into a DataFrame in a worker process; the parent joins
-senders across ranges (a recipient line whose ``qmgr`` line lies in an earlier range) and merges the
-per-range tallies into one tally per input.  The result equals the sequential one.
+senders across log ranges (a recipient line whose ``qmgr`` line lies in an earlier range) and merges
+the per-range tallies into one tally per input.  The result equals the sequential one.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from .classify import Classifier, default_classifier
-from .formats import postfix_log
+from .formats import mailbox, postfix_log
 from .frame import CATEGORIES, to_frame
-from .records import Tally
+from .records import Record, Tally
 from .sources import Input
 
-CHUNK_BYTES = 24 * 1024 * 1024
+#: Bytes per range: about one second of work for one core.
+CHUNK_BYTES = {postfix_log.NAME: 24 * 1024 * 1024, mailbox.NAME: 6 * 1024 * 1024}
+#: Where a range may end: after a newline (logs), before a ``From `` line after a blank line (mbox).
+_SEPARATOR = {postfix_log.NAME: b"\n", mailbox.NAME: b"\n\nFrom "}
 _classifier: Classifier | None = None
 
 
 @dataclass
 class Task:
-    """One byte range of one input."""
+    """One byte range of one input; ``first`` is the number of its first line or message."""
 
     source: Input
     start: int
     end: int
-    first_line: int
+    first: int
 
 
 @dataclass
@@ -39,8 +43,8 @@ class Result:
 
     frame: pd.DataFrame
     tally: Tally
-    senders: dict[tuple[str, str], str]
-    unknown_removed: set[tuple[str, str]]
+    senders: dict[tuple[str, str], str] = field(default_factory=dict)
+    unknown_removed: set[tuple[str, str]] = field(default_factory=set)
 
 
 def jobs_available() -> int:
@@ -52,26 +56,45 @@ def jobs_available() -> int:
 
 
 def worth_splitting(source: Input, jobs: int) -> bool:
-    """A Postfix log, plain, and big enough that several processes pay off."""
-    return (jobs > 1 and source.kind == postfix_log.NAME and source.splittable
-            and source.path is not None and source.path.stat().st_size > 2 * CHUNK_BYTES)
+    """A plain Postfix log or LF mbox, big enough that several processes pay off."""
+    if jobs < 2 or source.kind not in CHUNK_BYTES or not source.splittable or source.path is None:
+        return False
+    if source.kind == mailbox.NAME and not mailbox.splittable_mbox(source.head):
+        return False
+    return source.path.stat().st_size > 2 * CHUNK_BYTES[source.kind]
 
 
 def plan(source: Input) -> list[Task]:
-    """Ranges of about CHUNK_BYTES that end after a newline, with the number of their first line."""
+    """Ranges of about CHUNK_BYTES that end at a separator, with the number of their first unit."""
     assert source.path is not None
+    size, separator = CHUNK_BYTES[source.kind], _SEPARATOR[source.kind]
     tasks: list[Task] = []
-    start, line = 0, 1
+    start, first = 0, 1
     with open(source.path, "rb") as raw:
-        while True:
-            block = raw.read(CHUNK_BYTES)
-            if not block:
-                break
-            block += raw.readline()  # finish the last line of the range
-            tasks.append(Task(source, start, start + len(block), line))
+        while block := raw.read(size):
+            if separator == b"\n":
+                block += raw.readline()  # finish the last line of the range
+                units = block.count(b"\n")
+            else:
+                block += _until_next_message(raw)
+                units = block.count(separator) + block.startswith(b"From ")
+            tasks.append(Task(source, start, start + len(block), first))
             start += len(block)
-            line += block.count(b"\n")
+            first += units
     return tasks
+
+
+def _until_next_message(raw: object) -> bytes:
+    """The lines up to (not including) the next ``From `` line that follows a blank line."""
+    lines: list[bytes] = []
+    previous_blank = False
+    while line := raw.readline():  # type: ignore[attr-defined]
+        if previous_blank and line.startswith(b"From "):
+            raw.seek(-len(line), os.SEEK_CUR)  # type: ignore[attr-defined]
+            break
+        lines.append(line)
+        previous_blank = line == b"\n"
+    return b"".join(lines)
 
 
 def _init(classifier: Classifier) -> None:
@@ -84,15 +107,22 @@ def _work(task: Task) -> Result:
     with open(task.source.path, "rb") as raw:
         raw.seek(task.start)
         data = raw.read(task.end - task.start)
-    tally = Tally(source=task.source.name, kind=postfix_log.NAME, unit=postfix_log.UNIT)
-    chunk = postfix_log.Chunk(task.source, tally, data, task.first_line)
+    kind = task.source.kind
+    tally = Tally(source=task.source.name, kind=kind, unit=mailbox.UNIT if kind == mailbox.NAME else "lines")
     classify = (_classifier or default_classifier()).classify
-    frame = to_frame([classify(record) for record in chunk.records()])
-    return Result(frame, tally, chunk.senders, chunk.unknown_removed)
+    if kind == postfix_log.NAME:
+        chunk = postfix_log.Chunk(task.source, tally, data, task.first)
+        frame = _frame(chunk.records(), classify)
+        return Result(frame, tally, chunk.senders, chunk.unknown_removed)
+    return Result(_frame(mailbox.parse_range(task.source, tally, data, task.first), classify), tally)
+
+
+def _frame(records: Iterator[Record], classify: object) -> pd.DataFrame:
+    return to_frame([classify(record) for record in records])  # type: ignore[operator]
 
 
 def parse_split(source: Input, classifier: Classifier, jobs: int) -> tuple[pd.DataFrame, Tally]:
-    """The records DataFrame and the tally of one large log, parsed by ``jobs`` processes."""
+    """The records DataFrame and the tally of one large input, parsed by ``jobs`` processes."""
     tasks = plan(source)
     context = multiprocessing.get_context("fork")
     with context.Pool(min(jobs, len(tasks)), initializer=_init, initargs=(classifier,)) as pool:
@@ -112,7 +142,8 @@ def parse_split(source: Input, classifier: Classifier, jobs: int) -> tuple[pd.Da
             in_flight.pop(key, None)
         in_flight.update(result.senders)
     tally = merge_tallies(source, [r.tally for r in results])
-    postfix_log.check_recognised(source, tally)
+    if source.kind == postfix_log.NAME:
+        postfix_log.check_recognised(source, tally)
     frame = pd.concat(frames, ignore_index=True) if frames else to_frame([])
     for column in CATEGORIES:
         if not isinstance(frame[column].dtype, pd.CategoricalDtype):
@@ -122,7 +153,7 @@ def parse_split(source: Input, classifier: Classifier, jobs: int) -> tuple[pd.Da
 
 def merge_tallies(source: Input, tallies: list[Tally]) -> Tally:
     """One tally for the whole input from the tallies of its ranges."""
-    merged = Tally(source=source.name, kind=postfix_log.NAME, unit=postfix_log.UNIT)
+    merged = Tally(source=source.name, kind=source.kind, unit=tallies[0].unit if tallies else "lines")
     for tally in tallies:
         for name in ("read", "used", "noise", "unparsed", "records"):
             setattr(merged, name, getattr(merged, name) + getattr(tally, name))
@@ -130,4 +161,3 @@ def merge_tallies(source: Input, tallies: list[Tally]) -> Tally:
         merged.examples.extend(tally.examples[: max(0, Tally.MAX_EXAMPLES - len(merged.examples))])
         merged.warnings.extend(tally.warnings)
     return merged
-

@@ -3,7 +3,8 @@
 Builds the mbox in a temporary directory from ../shared/corpus/bounces/bsd/*.eml (repeated until
 there are enough messages), then runs ``python -m analyzer MBOX --quiet`` three times (or, with
 ``--library``, a process that only consumes :func:`analyzer.pipeline.read_records`) and prints the
-median messages per second.  Target: >= 1,700 messages/s.
+median messages per second.  When Debian's Sisimai (``libsisimai-perl``) is installed, it decodes
+the same mbox in the same run (``Sisimai->make``, whole process) and the ratio is printed.
 
     python bench/bench_bounces.py [--messages 10000] [--library]
 """
@@ -17,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+SISIMAI = ["perl", "-MSisimai", "-e", "my $v = Sisimai->make($ARGV[0]); print scalar(@$v), qq(\n);"]
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "bounces" / "bsd"
 LIBRARY = (
@@ -47,9 +50,17 @@ def build_mbox(target: Path, messages: int) -> int:
     return written
 
 
-def run_once(mbox: Path, library: bool) -> float:
-    """Seconds of one whole-process run."""
-    if library:
+def have_sisimai() -> bool:
+    """True when Perl can load Sisimai."""
+    probe = subprocess.run(["perl", "-MSisimai", "-e", "1"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def run_once(mbox: Path, library: bool, command: list[str] | None = None) -> float:
+    """Seconds of one whole-process run (ours, or ``command`` + MBOX for a peer)."""
+    if command is not None:
+        command = [*command, str(mbox)]
+    elif library:
         command = [sys.executable, "-c", LIBRARY, str(mbox)]
     else:
         command = [sys.executable, "-m", "analyzer", str(mbox), "--quiet"]
@@ -73,10 +84,18 @@ def main() -> int:
         count = build_mbox(mbox, args.messages)
         size = mbox.stat().st_size / 1e6
         times = [run_once(mbox, args.library) for _ in range(args.runs)]
+        peer = [run_once(mbox, False, SISIMAI) for _ in range(args.runs)] if have_sisimai() else []
     median = statistics.median(times)
     what = "read_records" if args.library else "python -m analyzer --quiet"
     print(f"{count} messages ({size:.1f} MB), {what}: runs {', '.join(f'{t:.2f}s' for t in times)}; "
           f"median {median:.2f}s = {count / median:,.0f} messages/s (target 1,700)")
+    if peer:
+        peer_median = statistics.median(peer)
+        print(f"Sisimai (perl, libsisimai-perl): runs {', '.join(f'{t:.2f}s' for t in peer)}; "
+              f"median {peer_median:.2f}s = {count / peer_median:,.0f} messages/s")
+        print(f"ratio Sisimai/analyze = {peer_median / median:.2f} (above 1: analyze is faster)")
+    else:
+        print("Sisimai is not installed (Debian: apt-get install libsisimai-perl); no peer measured")
     return 0
 
 

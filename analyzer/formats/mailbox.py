@@ -14,9 +14,10 @@ the run.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from email import errors as email_errors
 from email.message import Message
 from email.parser import BytesParser
@@ -165,8 +166,25 @@ def _messages(source: Input) -> Iterator[tuple[str, bytes]]:
 
 def parse(source: Input, tally: Tally) -> Iterator[Record]:
     """One record per failed (or reported) recipient of every bounce message of ``source``."""
+    yield from _decode(_messages(source), tally)
+
+
+def splittable_mbox(head: bytes) -> bool:
+    """True for an mbox with LF line endings, which can be read in byte ranges (see parallel.py)."""
+    return head.startswith(b"From ") and b"\r" not in head
+
+
+def parse_range(source: Input, tally: Tally, data: bytes, first: int) -> Iterator[Record]:
+    """The messages of one byte range of a plain LF mbox (starting at a ``From `` line), numbered
+    from ``first``, exactly as :func:`parse` reads them."""
+    messages = split_mbox(io.BytesIO(data))
+    yield from _decode(((f"{source.name}#{n}", m) for n, m in enumerate(messages, first)), tally)
+
+
+def _decode(messages: Iterable[tuple[str, bytes]], tally: Tally) -> Iterator[Record]:
+    """Records of (source label, raw bytes) messages; every message is counted in ``tally``."""
     tally.unit = UNIT
-    for where, data in _messages(source):
+    for where, data in messages:
         tally.read += 1
         try:
             data = _unescape_from(data)

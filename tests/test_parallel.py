@@ -1,0 +1,54 @@
+"""Parsing in byte ranges on several processes gives exactly the sequential result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analyzer import parallel
+from analyzer.formats import mailbox, postfix_log
+from analyzer.pipeline import read_frame
+from analyzer.records import Accounting
+
+ROOT = Path(__file__).resolve().parents[1]
+COLUMNS = ["time", "host", "queue_id", "sender", "recipient", "status", "enhanced_code", "smtp_code", "reason",
+           "hard", "rule", "source", "diagnostic"]
+
+
+def both(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
+    sequential, split = Accounting(), Accounting()
+    one = read_frame([str(path)], sequential, jobs=1)
+    monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, chunk)
+    monkeypatch.setitem(parallel.CHUNK_BYTES, mailbox.NAME, chunk)
+    many = read_frame([str(path)], split, jobs=2)
+    return one, many, sequential.to_dict(), split.to_dict()
+
+
+def test_log_ranges_join_senders_across_ranges(generate, monkeypatch: pytest.MonkeyPatch) -> None:
+    log, _ = generate("--lines", "20000", "--seed", "21")
+    one, many, acc_one, acc_many = both(log, monkeypatch, chunk=200_000)
+    assert len(parallel.plan(parallel_input(log))) > 5
+    pd.testing.assert_frame_equal(one[COLUMNS].astype(str), many[COLUMNS].astype(str))
+    assert acc_one["lines"] == acc_many["lines"]
+
+
+def test_mbox_ranges_number_messages_like_the_sequential_reader(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    sample = (ROOT / "samples" / "bounces.mbox").read_bytes()
+    mbox = tmp_path / "many.mbox"
+    mbox.write_bytes(sample.rstrip(b"\n") + b"\n\n" + sample.rstrip(b"\n") + b"\n\n" + sample)
+    one, many, acc_one, acc_many = both(mbox, monkeypatch, chunk=3_000)
+    assert parallel.worth_splitting(parallel_input(mbox), 2)
+    pd.testing.assert_frame_equal(one[COLUMNS].astype(str), many[COLUMNS].astype(str))
+    assert acc_one["messages"] == acc_many["messages"]
+    numbers = many["source"].str.extract(r"#(\d+)$")[0].astype(int)
+    assert numbers.max() >= 15 and numbers.is_monotonic_increasing
+
+
+def parallel_input(path: Path):
+    from analyzer.formats import sniff
+    from analyzer.sources import open_inputs
+
+    return next(open_inputs([str(path)], sniff))
