@@ -197,8 +197,8 @@ class Classifier:
         self._hard_when_permanent = frozenset(rules.get("hard_when_permanent", ()))
         self.decide = lru_cache(maxsize=65536)(self._decide)
         self._providers_of = lru_cache(maxsize=16384)(self._select_providers)
-        # provider decisions by (remote MTA, domain, reporting MTA, command, normalised text): ids and
-        # numbers do not change them
+        # provider decisions by (known providers, or remote MTA, domain and reporting MTA when none,
+        # command, normalised text): ids and numbers do not change them
         self._provided: dict[tuple[str | None, ...], tuple[str, str] | None] = {}
         hosts = [f"(?:{entry_hosts})" for entry_hosts in (p.hosts.pattern for p in self._providers)]
         self._any_host = re.compile("|".join(hosts), re.IGNORECASE) if hosts else None
@@ -216,7 +216,11 @@ class Classifier:
             pattern = rule_text(diagnostic)
             command = command_name(record.smtp_command) or command_of(pattern)
             if record.category not in REASONS:
-                key = (record.remote_mta, record.domain, record.reporting_mta, command, pattern)
+                # many domains and MX hosts share one provider: key known providers by name
+                candidates = self._providers_of(record.remote_mta, record.domain, record.reporting_mta)
+                where = tuple(p.name for p in candidates) if candidates else (
+                    record.remote_mta, record.domain, record.reporting_mta)
+                key = (*where, command, pattern)
                 provided = self._provided.get(key, _UNKNOWN)
                 if provided is _UNKNOWN:
                     provided = self._provider_reason(
