@@ -53,10 +53,11 @@ class Input:
             stream, self._stream = self._stream, None
             return stream
         assert self.path is not None
-        return _decompressed(open(self.path, "rb"))
+        return decompressed(open(self.path, "rb"))
 
 
-def _decompressed(raw: BinaryIO) -> BinaryIO:
+def decompressed(raw: BinaryIO) -> BinaryIO:
+    """``raw`` itself, or a gzip/bzip2/xz reader over it when its first bytes say it is compressed."""
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     magic = buffered.peek(6)[:6]
     for prefix, wrap in _MAGIC:
@@ -95,7 +96,7 @@ def open_inputs(specs: list[str], sniff: Callable[[bytes, Path | None], str]) ->
     """Each input named by ``specs`` with its kind as decided by ``sniff(head, path)``."""
     for item in expand(specs):
         if item == "-":
-            stream = _decompressed(sys.stdin.buffer)  # type: ignore[arg-type]
+            stream = decompressed(sys.stdin.buffer)  # type: ignore[arg-type]
             head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
             yield Input("<stdin>", None, sniff(head, None), head, None, stream)
             continue
@@ -105,7 +106,7 @@ def open_inputs(specs: list[str], sniff: Callable[[bytes, Path | None], str]) ->
             if item.is_dir():
                 yield Input(str(item), item, sniff(b"", item), b"", mtime)
                 continue
-            with _decompressed(open(item, "rb")) as stream:
+            with decompressed(open(item, "rb")) as stream:
                 head = stream.read(SNIFF_BYTES)
         except (OSError, EOFError, lzma.LZMAError) as error:
             raise InputError(f"{item}: cannot read: {getattr(error, 'strerror', None) or error}") from None

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..records import Record, Tally
-from ..sources import Input
+from ..sources import Input, decompressed
 from . import bounce
 
 NAME = "mailbox"
@@ -152,9 +152,7 @@ def _messages(source: Input) -> Iterator[tuple[str, bytes]]:
             for item in sorted(folder.iterdir()):
                 if item.is_file() and not item.name.startswith("."):
                     with open(item, "rb") as handle:
-                        from ..sources import _decompressed
-
-                        yield str(item), normalise_newlines(_decompressed(handle).read())
+                        yield str(item), normalise_newlines(decompressed(handle).read())
         return
     with source.open() as stream:
         if source.head.startswith(b"From "):
