@@ -225,3 +225,20 @@ def test_command_of_a_long_reply_is_found(tmp_path: Path) -> None:
         f"delay=1, delays=1/0/0/0, dsn=5.1.1, status=bounced (host mx.example.com[192.0.2.15] said: {long_reply}"
         "550 5.1.1 end (in reply to RCPT TO command))\n"))
     assert (r.smtp_code, r.smtp_command) == ("550", "RCPT TO")
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    # Postfix before 2.3 wrote no dsn= (and, with some settings, no delays=)
+    ("May 24 12:51:53 mx postfix/smtp[7203]: 1746B93F7F: to=<root@example.org>, orig_to=<root@localhost>, "
+     "relay=mx.example.org[192.0.2.57], delay=5, status=bounced (host mx.example.org[192.0.2.57] said: "
+     "550 5.7.1 <root@example.org>... Relaying denied (in reply to RCPT TO command))",
+     ("bounced", "550", "5.7.1", "RCPT TO")),
+    ("Oct 10 12:00:01 mx postfix/smtp[123]: AAA111: to=<op@example.com>, relay=none, status=bounced (host not found)",
+     ("bounced", None, None, None)),
+    ("Feb  2 12:34:56 mail postfix/smtp[12345]: ABC123DEF: to=<user@example.com>, relay=mx.example.com[192.0.2.4]:25, "
+     "delay=0.5, dsn=2.0.0, status=sent (250 OK)", ("sent", "250", "2.0.0", None)),
+])
+def test_older_and_shorter_delivery_lines(tmp_path: Path, line: str, expected: tuple) -> None:
+    (r,), acc = parse(tmp_path, line + "\n")
+    assert (r.status, r.smtp_code, r.enhanced_code, r.smtp_command) == expected
+    assert acc.to_dict()["lines"]["unparsed"] == 0

@@ -43,8 +43,8 @@ _QID = r"(?P<qid>[0-9A-Za-z]{5,20})"
 _DELIVERY_BODY = (
     _QID + r": to=(?:<(?P<to>[^>]{0,512})>|(?P<bare_to>[^,\s<>]{1,512})), "
     r"(?:orig_to=(?:<(?P<orig>[^>]{0,512})>|(?P<bare_orig>[^,\s<>]{1,512})), )?"
-    r"relay=(?P<relay>[^,\s]{1,300}),(?: [a-z_]{1,20}=[^,\s]{0,100},){0,8} "
-    r"dsn=(?P<dsn>\d\.\d{1,3}\.\d{1,3}), status=(?P<status>[a-z-]{1,40})(?: \((?P<text>.*?)\)?)?\s*$"
+    r"relay=(?P<relay>[^,\s]{1,300}),(?: (?!dsn=)[a-z_]{1,20}=[^,\s]{0,100},){0,8} "
+    r"(?:dsn=(?P<dsn>\d\.\d{1,3}\.\d{1,3}), )?status=(?P<status>[a-z-]{1,40})(?: \((?P<text>.*?)\)?)?\s*$"
 )
 _DELIVERY = re.compile(_DELIVERY_BODY)
 # Fast paths for the two most frequent kinds of line: header and payload in one match.
@@ -174,6 +174,7 @@ class Reply(NamedTuple):
     remote_mta: str | None = None
     remote_ip: str | None = None
     smtp_code: str | None = None
+    enhanced_code: str | None = None
     smtp_command: str | None = None
     category: str | None = None
 
@@ -184,7 +185,7 @@ NO_REPLY = Reply()
 def parse_reply(text: str) -> Reply:
     """Remote host/IP, reply code, SMTP command and connection category from a status text."""
     if text[:3].isdigit() and text[3:4] in (" ", "-", ""):  # the usual "250 2.0.0 Ok" first
-        return Reply(smtp_code=find_reply(text[:64])[0])
+        return Reply(None, None, *find_reply(text[:64]))
     if text.startswith("delivery temporarily suspended: "):
         text = text[len("delivery temporarily suspended: "):]
     # "host X said: ...", also after a prefix ("SASL authentication failed; server X said: ...")
@@ -194,7 +195,7 @@ def parse_reply(text: str) -> Reply:
         command = _IN_REPLY_TO.search(reply)
         if command:
             reply = reply[: command.start()]
-        return Reply(host, ip, find_reply(reply[:64])[0], command.group(1) if command else None)
+        return Reply(host, ip, *find_reply(reply[:64]), command.group(1) if command else None)
     connect = _CONNECT.match(text)
     if connect:
         problem = connect.group(3).lower()
@@ -320,7 +321,8 @@ class _Parser:
         if recipient is None:
             recipient, orig_to = d.group("bare_to"), orig_to or d.group("bare_orig")
         host = m.group("host")
-        remote_mta, remote_ip, smtp_code, command, category = parse_reply(text) if text else NO_REPLY
+        remote_mta, remote_ip, smtp_code, stated, command, category = parse_reply(text) if text else NO_REPLY
+        enhanced = enhanced or stated  # logs of Postfix before 2.3 have no dsn=
         if remote_mta is None and relay != "none":
             remote_mta, remote_ip = _split_host_ip(relay)
         return Record(
