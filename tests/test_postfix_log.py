@@ -242,3 +242,10 @@ def test_older_and_shorter_delivery_lines(tmp_path: Path, line: str, expected: t
     (r,), acc = parse(tmp_path, line + "\n")
     assert (r.status, r.smtp_code, r.enhanced_code, r.smtp_command) == expected
     assert acc.to_dict()["lines"]["unparsed"] == 0
+
+
+def test_remote_reply_without_address(tmp_path: Path) -> None:
+    (r,), _ = parse(tmp_path, (
+        "Aug  6 01:10:00 mx postfix/smtp[1234]: A1B2C3D4E5: to=<list@example.net>, relay=mx.example.net[192.0.2.5]:25, "
+        "delay=1, status=deferred (host mx.example.net said: 421 4.7.0 too many connections)\n"))
+    assert (r.remote_mta, r.remote_ip, r.smtp_code, r.enhanced_code) == ("mx.example.net", None, "421", "4.7.0")

@@ -67,7 +67,9 @@ _ENVELOPE_TO = re.compile(r"(?:[;,]|>) to=<([^>]{0,512})>")
 _ENVELOPE_START = re.compile(r"; (?:from|to|proto)=")
 
 # What a delivery agent says when there was no SMTP reply, and the seed's category for it.
-_REMOTE_REPLY = re.compile(r"(?:host|server) (\S{1,300}?)\[([^\]]{0,100})\] (?:said|refused to talk to me): ")
+_REMOTE_REPLY = re.compile(
+    r"(?:host|server) ([^\s\[]{1,300})(?:\[([^\]]{0,100})\])? (?:said|refused to talk to me): "
+)
 _IN_REPLY_TO = re.compile(r"\s*\(in reply to (.{1,40}?) command\)\s*$")
 _CONNECT = re.compile(r"connect to (\S{1,300}?)\[([^\]]{0,100})\](?::\d+)?: (.*)")
 _LOST = re.compile(r"(?:lost connection with|conversation with) (\S{1,300}?)\[([^\]]{0,100})\]")
