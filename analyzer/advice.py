@@ -46,7 +46,7 @@ def _generic(code: str | None) -> str | None:
 
 def advice(df: pd.DataFrame, hints: Hints, examples: int = 3) -> list[dict[str, Any]]:
     """One item per hint that explains outbound failures: the hint, how many, example texts, domains."""
-    failed = df.loc[df["status"].isin(OUTBOUND_FAILURES), [*KEYS, "domain", "diagnostic"]]
+    failed = df.loc[df["status"].isin(OUTBOUND_FAILURES), [*KEYS, "domain", "diagnostic", "pattern"]]
     if failed.empty:
         return []
     keyed = failed.assign(**{k: failed[k].astype("string").fillna("") for k in KEYS})
@@ -65,7 +65,9 @@ def advice(df: pd.DataFrame, hints: Hints, examples: int = 3) -> list[dict[str, 
     for item, chosen in labelled.groupby("item"):
         entry = items[str(item)]
         entry["domains"] = chosen["domain"].value_counts().head(5).to_dict()
-        entry["examples"] = chosen["diagnostic"].dropna().drop_duplicates().head(examples).tolist()
+        texts = chosen.loc[chosen["diagnostic"].notna()]
+        distinct = texts.drop_duplicates(subset="pattern" if texts["pattern"].notna().all() else "diagnostic")
+        entry["examples"] = distinct["diagnostic"].head(examples).tolist()
     return result
 
 

@@ -45,7 +45,7 @@ def timeline(rows: Sequence[dict[str, Any]], statuses: Sequence[str], height: fl
         return None
     figure = _figure(9, height)
     axes = figure.subplots()
-    labels = [str(r["time"])[:16].replace("T", " ") for r in rows]
+    labels = _time_labels([str(r["time"])[:16].replace("T", " ") for r in rows])
     positions = range(len(rows))
     bottom = [0] * len(rows)
     for status in statuses:
@@ -59,6 +59,14 @@ def timeline(rows: Sequence[dict[str, Any]], statuses: Sequence[str], height: fl
     axes.set_ylabel(translate("records"))
     axes.legend(ncols=len(statuses), loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, fontsize=8)
     return _data_uri(figure)
+
+
+def _time_labels(stamps: list[str]) -> list[str]:
+    """The shortest labels that stay unambiguous: hours within one day, dates for daily buckets."""
+    days = {s[:10] for s in stamps}
+    if all(s.endswith("00:00") for s in stamps) and len(stamps) > 1:
+        return [s[:10] for s in stamps]
+    return [s[11:] for s in stamps] if len(days) == 1 else [s[5:] for s in stamps]
 
 
 def bars(labels: Sequence[str], values: Sequence[int], title: str, color: str = "#c62828") -> str | None:
