@@ -40,22 +40,27 @@ def _data_uri(figure: Any) -> str:
 
 def timeline(rows: Sequence[dict[str, Any]], statuses: Sequence[str], height: float = 2.6,
              translate: Callable[[str], str] = str) -> str | None:
-    """Stacked bars of records per time bucket and outcome (or code class); ``translate`` for labels."""
+    """Stacked bars of records per time bucket and outcome (or code class); ``translate`` for labels.
+
+    Each outcome is one filled step outline (``stairs``), so a long timeline stays one shape per
+    outcome rather than hundreds of rectangles.
+    """
     if not rows:
         return None
     figure = _figure(9, height)
     axes = figure.subplots()
     labels = _time_labels([str(r["time"])[:16].replace("T", " ") for r in rows])
-    positions = range(len(rows))
+    edges = [i - 0.45 for i in range(len(rows))] + [len(rows) - 0.55]
     bottom = [0] * len(rows)
     for status in statuses:
         values = [int(r.get(status) or 0) for r in rows]
         if any(values):
-            axes.bar(positions, values, bottom=bottom, color=COLORS.get(status, "#90a4ae"),
-                     label=translate(LABELS.get(status, status)), width=0.9)
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+            top = [b + v for b, v in zip(bottom, values, strict=True)]
+            axes.stairs(top, edges, baseline=bottom, fill=True, color=COLORS.get(status, "#90a4ae"),
+                        label=translate(LABELS.get(status, status)))
+            bottom = top
     step = max(1, len(labels) // 12)
-    axes.set_xticks(list(positions)[::step], labels[::step], rotation=30, ha="right")
+    axes.set_xticks(list(range(len(rows)))[::step], labels[::step], rotation=30, ha="right")
     axes.set_ylabel(translate("records"))
     axes.legend(ncols=len(statuses), loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, fontsize=8)
     return _data_uri(figure)
