@@ -159,5 +159,8 @@ def merge_tallies(source: Input, tallies: list[Tally]) -> Tally:
             setattr(merged, name, getattr(merged, name) + getattr(tally, name))
         merged.noise_kinds.update(tally.noise_kinds)
         merged.examples.extend(tally.examples[: max(0, Tally.MAX_EXAMPLES - len(merged.examples))])
+        merged.malformed += tally.malformed
+        merged.malformed_examples.extend(
+            tally.malformed_examples[: max(0, Tally.MAX_EXAMPLES - len(merged.malformed_examples))])
         merged.warnings.extend(tally.warnings)
     return merged

@@ -73,6 +73,8 @@ class Tally:
     examples: list[str] = field(default_factory=list)
     noise_kinds: Counter = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    malformed: int = 0
+    malformed_examples: list[str] = field(default_factory=list)
 
     MAX_EXAMPLES = 5
 
@@ -82,14 +84,24 @@ class Tally:
         if len(self.examples) < self.MAX_EXAMPLES:
             self.examples.append(f"{where}: {text[:300]}")
 
+    def add_malformed(self, where: str, text: str) -> None:
+        """Count one malformed message that still gave records (read from its text); it stays "used"."""
+        self.malformed += 1
+        if len(self.malformed_examples) < self.MAX_EXAMPLES:
+            self.malformed_examples.append(f"{where}: {text[:300]}")
+
     def to_dict(self) -> dict:
         """Plain data for JSON and templates."""
         return {
             "source": self.source, "kind": self.kind, "unit": self.unit, "read": self.read,
             "used": self.used, "noise": self.noise, "unparsed": self.unparsed,
             "records": self.records, "unparsed_examples": list(self.examples),
+            "malformed": self.malformed, "malformed_examples": list(self.malformed_examples),
             "noise_kinds": dict(self.noise_kinds.most_common(10)),
         }
+
+
+COUNTERS = ("read", "used", "noise", "unparsed", "records", "malformed")
 
 
 @dataclass
@@ -106,7 +118,7 @@ class Accounting:
     def to_dict(self) -> dict:
         """Plain data for JSON and templates."""
         totals = {
-            unit: {n: self.total(unit, n) for n in ("read", "used", "noise", "unparsed", "records")}
+            unit: {n: self.total(unit, n) for n in COUNTERS}
             for unit in ("lines", "messages")
         }
         return {

@@ -197,6 +197,8 @@ def test_malformed_messages_never_stop_the_run(tmp_path: Path) -> None:
     # Broken MIME that still names a recipient is decoded from its text (used); what cannot be read at
     # all (no header block, binary garbage) is unparsed, with its source.
     assert tally.unparsed >= 2
+    assert tally.malformed >= 2  # missing and wrong boundaries: records read from the text, flagged
+    assert all(e.startswith(f"{path}#") for e in tally.malformed_examples)
     assert {e.split(":")[0] for e in tally.examples} >= {f"{path}#11", f"{path}#13"}
     assert all(e.startswith(f"{path}#") for e in tally.examples)
     for record in records:  # 8-bit bytes never leak into text fields as surrogates

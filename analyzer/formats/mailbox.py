@@ -197,13 +197,18 @@ def _decode(messages: Iterable[tuple[str, bytes]], tally: Tally) -> Iterator[Rec
         if records:
             tally.used += 1
             tally.records += len(records)
+            if _malformed(message):
+                tally.add_malformed(where, _defect_names(message))
             yield from records
         elif _malformed(message):
-            tally.add_unparsed(where, "malformed message: " + ", ".join(
-                sorted({type(d).__name__ for d in _defects(message)})))
+            tally.add_unparsed(where, "malformed message: " + _defect_names(message))
         else:
             tally.noise += 1
             tally.noise_kinds["not a bounce"] += 1
+
+
+def _defect_names(message: Message) -> str:
+    return ", ".join(sorted({type(d).__name__ for d in _defects(message)})) or "no header"
 
 
 def _defects(message: Message) -> Iterator[object]:
