@@ -249,3 +249,12 @@ def test_remote_reply_without_address(tmp_path: Path) -> None:
         "Aug  6 01:10:00 mx postfix/smtp[1234]: A1B2C3D4E5: to=<list@example.net>, relay=mx.example.net[192.0.2.5]:25, "
         "delay=1, status=deferred (host mx.example.net said: 421 4.7.0 too many connections)\n"))
     assert (r.remote_mta, r.remote_ip, r.smtp_code, r.enhanced_code) == ("mx.example.net", None, "421", "4.7.0")
+
+
+@pytest.mark.parametrize("prefix", ["<22>", "<22>1 "])
+def test_syslog_priority_prefix(tmp_path: Path, prefix: str) -> None:
+    stamp = "Mar  1 00:00:01" if prefix == "<22>" else "2026-03-01T00:00:01Z"
+    (r,), _ = parse(tmp_path, (
+        f"{prefix}{stamp} mx postfix/smtp[1]: 9F9AD90ED8: to=<g@example.org>, relay=a[192.0.2.1]:25, delay=1, "
+        "delays=1/0/0/0, dsn=2.0.0, status=sent (250 ok)\n"))
+    assert (r.host, r.status, r.time.second) == ("mx", "sent", 1)

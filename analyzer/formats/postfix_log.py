@@ -28,12 +28,13 @@ _MONTHS = {
 
 # Syslog headers: classic / maillog_file ("Mar  1 00:00:18 host" or "Mar 01 ..."), RFC 3339,
 # and the year-first "2013 Jun 10 06:27:30.123 host".  prog = syslog name + daemon, pid optional.
+_PRIORITY = r"(?:<\d{1,3}>(?:1 )?)?"  # a syslog PRI prefix when lines were captured off the wire
 _CLASSIC_STAMP = (
-    r"(?:(?P<year>\d{4}) )?(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) "
+    _PRIORITY + r"(?:(?P<year>\d{4}) )?(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) "
     r"(?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?"
 )
 _RFC3339_STAMP = (
-    r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?(?P<tz>Z|[+-]\d\d:?\d\d)?"
+    _PRIORITY + r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?(?P<tz>Z|[+-]\d\d:?\d\d)?"
 )
 _PROGRAM = r" (?P<host>\S{1,255}) (?P<prog>[^\s\[:]{1,128})(?:\[\d{1,10}\])?: "
 _CLASSIC = re.compile(_CLASSIC_STAMP + _PROGRAM + r"(?P<msg>.*)")
