@@ -34,7 +34,8 @@ _CLASSIC_STAMP = (
     r"(?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?"
 )
 _RFC3339_STAMP = (
-    _PRIORITY + r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?(?P<tz>Z|[+-]\d\d:?\d\d)?"
+    _PRIORITY + r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?"
+    r"(?P<tz>Z|[+-]\d\d:?\d\d)?"
 )
 _PROGRAM = r" (?P<host>\S{1,255}) (?P<prog>[^\s\[:]{1,128})(?:\[\d{1,10}\])?: "
 _CLASSIC = re.compile(_CLASSIC_STAMP + _PROGRAM + r"(?P<msg>.*)")
