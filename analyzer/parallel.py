@@ -59,6 +59,8 @@ def worth_splitting(source: Input, jobs: int) -> bool:
     """A plain Postfix log or LF mbox, big enough that several processes pay off."""
     if jobs < 2 or source.kind not in CHUNK_BYTES or not source.splittable or source.path is None:
         return False
+    if "fork" not in multiprocessing.get_all_start_methods():  # workers inherit the parent's state
+        return False
     if source.kind == mailbox.NAME and not mailbox.splittable_mbox(source.head):
         return False
     return source.path.stat().st_size > 2 * CHUNK_BYTES[source.kind]
