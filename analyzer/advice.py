@@ -35,10 +35,10 @@ def hint_for(hints: Hints, enhanced: str | None, reply: str | None, category: st
     if by_text and (hint := hints.get("reasons", reason)) is not None:
         return hint
     return hints.best(enhanced, reply, category, reason) or hints.get(
-        "enhanced", _generic(enhanced)) or hints.get("reasons", reason)
+        "enhanced", generic_code(enhanced)) or hints.get("reasons", reason)
 
 
-def _generic(code: str | None) -> str | None:
+def generic_code(code: str | None) -> str | None:
     """``5.7.999`` -> ``5.7.0``."""
     parts = (code or "").split(".")
     return f"{parts[0]}.{parts[1]}.0" if len(parts) == 3 else None

@@ -139,8 +139,8 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "advice": items[:top],
         "status": rows(status),
         "code_classes": rows(frame.by_code_class(df)),
-        "enhanced_codes": rows(frame.by_enhanced_code(df).head(top)),
-        "reply_codes": rows(frame.by_reply_code(df).head(top)),
+        "enhanced_codes": _with_hints(rows(frame.by_enhanced_code(df).head(top)), hints, "enhanced_code"),
+        "reply_codes": _with_hints(rows(frame.by_reply_code(df).head(top)), hints, "code"),
         "domains": rows(frame.by_domain(df).head(top)),
         "providers": rows(providers.by_provider(with_provider).head(top)),
         "reasons": rows(frame.by_reason(df)),
@@ -154,6 +154,20 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "messages": _messages(df, top),
         "accounting": accounting_data,
     }
+
+
+def _with_hints(table: list[dict[str, Any]], hints: Hints, column: str) -> list[dict[str, Any]]:
+    """Each row of a code table with the title and anchor of its code's hint: every code seen has one."""
+    for row in table:
+        code = str(row[column] or "")
+        if code.startswith("("):  # "(111)": a connection-level category
+            hint = hints.get("categories", code.strip("()"))
+        elif "." in code:
+            hint = hints.get("enhanced", code) or hints.get("enhanced", advice.generic_code(code))
+        else:
+            hint = hints.get("codes", code)
+        row["hint"] = hint["title"] if hint else ""
+    return table
 
 
 def _messages(df: pd.DataFrame, top: int) -> dict[str, Any] | None:

@@ -92,3 +92,15 @@ def test_blocklists_of_one_direction_only_render() -> None:
         summary = summarize(to_frame([record(status, text, "u@example.org")]), Accounting(), top=5)
         assert len(summary["blocklists"]) == 1
         assert "Spamhaus" in render_html(summary) and "Spamhaus" in render_text(summary)
+
+
+def test_every_code_and_category_seen_has_a_hint() -> None:
+    from analyzer.pipeline import read_frame
+
+    root = Path(__file__).resolve().parents[1]
+    accounting = Accounting()
+    summary = summarize(read_frame([str(root / "samples")], accounting), accounting, top=200)
+    assert summary["enhanced_codes"] and summary["reply_codes"]
+    assert all(row["hint"] for row in summary["enhanced_codes"]), summary["enhanced_codes"]
+    assert all(row["hint"] for row in summary["reply_codes"] if row["code"] != "none"), summary["reply_codes"]
+    assert any(row["code"].startswith("(") for row in summary["reply_codes"])  # a connection category
