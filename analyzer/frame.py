@@ -100,8 +100,10 @@ def by_enhanced_code(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def by_reply_code(df: pd.DataFrame) -> pd.DataFrame:
-    """Records per SMTP reply code (or connection-level category when there was no reply)."""
-    code = df["smtp_code"].fillna(df["category"].astype(STRING).map(lambda c: f"({c})", na_action="ignore"))
+    """Records per SMTP reply code, or ``(101)``-style connection category when there was no reply."""
+    category = df["category"].astype(STRING)
+    connection = category.where(category.str.fullmatch(r"\d{3}").fillna(False))
+    code = df["smtp_code"].fillna(connection.map(lambda c: f"({c})", na_action="ignore"))
     table = df.assign(code=code.fillna("none")).groupby("code").size().rename("count").reset_index()
     return table.sort_values(["count", "code"], ascending=[False, True], ignore_index=True)
 
