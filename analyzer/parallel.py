@@ -11,6 +11,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -123,14 +124,19 @@ def _frame(records: Iterator[Record], classify: object) -> pd.DataFrame:
     return to_frame([classify(record) for record in records])  # type: ignore[operator]
 
 
-def parse_split(source: Input, classifier: Classifier, jobs: int) -> tuple[pd.DataFrame, Tally]:
-    """The records DataFrame and the tally of one large input, parsed by ``jobs`` processes."""
+def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[str, Any] | None = None
+                ) -> tuple[pd.DataFrame, Tally]:
+    """The records DataFrame and the tally of one large input, parsed by ``jobs`` processes.
+
+    ``carry`` holds the Postfix senders in flight before this input and receives those after it.
+    """
     tasks = plan(source)
     context = multiprocessing.get_context("fork")
     with context.Pool(min(jobs, len(tasks)), initializer=_init, initargs=(classifier,)) as pool:
         results = pool.map(_work, tasks, chunksize=1)
     frames = []
-    in_flight: dict[tuple[str, str], str] = {}
+    carry = {} if carry is None else carry
+    in_flight: dict[tuple[str, str], str] = carry.setdefault("senders", {})
     for result in results:
         frame = result.frame
         missing = frame["sender"].isna() & frame["queue_id"].notna()

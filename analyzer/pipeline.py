@@ -6,6 +6,7 @@ import lzma
 import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
+from typing import Any
 
 import pandas as pd
 
@@ -27,8 +28,9 @@ def read_records(
     """
     accounting = accounting if accounting is not None else Accounting()
     classifier = classifier or default_classifier()
+    carry: dict[str, Any] = {}
     for source in open_inputs(_specs(inputs), sniff):
-        yield from _records_of(source, accounting, classifier)
+        yield from _records_of(source, accounting, classifier, carry)
 
 
 def read_frame(
@@ -44,17 +46,18 @@ def read_frame(
     classifier = classifier or default_classifier()
     jobs = parallel.jobs_available() if jobs is None else jobs
     frames = []
+    carry: dict[str, Any] = {}  # state one input hands to the next (Postfix senders in flight)
     for source in open_inputs(_specs(inputs), sniff):
         if parallel.worth_splitting(source, jobs):
             try:
-                frame, tally = parallel.parse_split(source, classifier, jobs)
+                frame, tally = parallel.parse_split(source, classifier, jobs, carry)
             except OSError as error:
                 raise InputError(f"{source.name}: cannot read: {error}") from None
             accounting.tallies.append(tally)
             accounting.warnings.extend(tally.warnings)
             frames.append(frame)
         else:
-            frames.append(to_frame(list(_records_of(source, accounting, classifier))))
+            frames.append(to_frame(list(_records_of(source, accounting, classifier, carry))))
     if not frames:
         return to_frame([])
     return frames[0] if len(frames) == 1 else _concat(frames)
@@ -85,13 +88,14 @@ def _specs(inputs: Iterable[str] | str) -> list[str]:
     return [inputs] if isinstance(inputs, str) else list(inputs)
 
 
-def _records_of(source: Input, accounting: Accounting, classifier: Classifier) -> Iterator[Record]:
+def _records_of(source: Input, accounting: Accounting, classifier: Classifier, carry: dict[str, Any]
+                ) -> Iterator[Record]:
     fmt = BY_NAME[source.kind]
     tally = Tally(source=source.name, kind=fmt.NAME, unit=fmt.UNIT)
     accounting.tallies.append(tally)
     classify = classifier.classify
     try:
-        for record in fmt.parse(source, tally):
+        for record in fmt.parse(source, tally, carry):
             yield classify(record)
     except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
         raise InputError(f"{source.name}: cannot read: {error}") from None

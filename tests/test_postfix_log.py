@@ -258,3 +258,15 @@ def test_syslog_priority_prefix(tmp_path: Path, prefix: str) -> None:
         f"{prefix}{stamp} mx postfix/smtp[1]: 9F9AD90ED8: to=<g@example.org>, relay=a[192.0.2.1]:25, delay=1, "
         "delays=1/0/0/0, dsn=2.0.0, status=sent (250 ok)\n"))
     assert (r.host, r.status, r.time.second) == ("mx", "sent", 1)
+
+
+def test_sender_carries_over_from_the_previous_rotated_log(tmp_path: Path) -> None:
+    older, newer = tmp_path / "mail.log.1", tmp_path / "mail.log"
+    older.write_text(QMGR)
+    newer.write_text(
+        "Mar  1 00:00:01 mx postfix/smtp[1]: 9F9AD90ED8: to=<g@example.org>, relay=a[192.0.2.1]:25, delay=1, "
+        "delays=1/0/0/0, dsn=2.0.0, status=sent (250 ok)\n")
+    (record,) = read_records([str(older), str(newer)])
+    assert record.sender == "alice@example.org"
+    (alone,) = read_records([str(newer)])
+    assert alone.sender is None

@@ -1,14 +1,15 @@
 """Input formats behind one interface, in an explicit ordered registry (first match wins).
 
 A format is a module with ``NAME``, ``UNIT`` (``"lines"`` or ``"messages"``),
-``sniff(head, path) -> bool`` and ``parse(source, tally) -> Iterator[Record]``.
+``sniff(head, path) -> bool`` and ``parse(source, tally, carry) -> Iterator[Record]``; ``carry`` is
+a dict shared by the inputs of one run, for state one input hands to the next (or None).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..records import Record, Tally
 from ..sources import Input
@@ -23,7 +24,9 @@ class Format(Protocol):
 
     def sniff(self, head: bytes, path: Path | None) -> bool: ...
 
-    def parse(self, source: Input, tally: Tally) -> Iterator[Record]: ...
+    def parse(
+        self, source: Input, tally: Tally, carry: dict[str, Any] | None = None
+    ) -> Iterator[Record]: ...
 
 
 #: Most specific first; the Postfix log is the fallback for text that is not mail.

@@ -23,7 +23,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..records import Record, Tally
 from ..sources import Input, decompressed
@@ -162,8 +162,9 @@ def _messages(source: Input) -> Iterator[tuple[str, bytes]]:
             yield source.name, normalise_newlines(stream.read())
 
 
-def parse(source: Input, tally: Tally) -> Iterator[Record]:
-    """One record per failed (or reported) recipient of every bounce message of ``source``."""
+def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> Iterator[Record]:
+    """One record per failed (or reported) recipient of every bounce message of ``source``
+    (messages are independent: ``carry`` is not used)."""
     yield from _decode(_messages(source), tally)
 
 

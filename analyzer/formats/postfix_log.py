@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..records import Record, Tally
 from ..smtp import code_class, find_reply
@@ -216,11 +216,12 @@ def parse_reply(text: str) -> Reply:
 class _Parser:
     """State of one log input: in-flight senders by queue id, the clock, the tally."""
 
-    def __init__(self, source: Input, tally: Tally) -> None:
+    def __init__(self, source: Input, tally: Tally, senders: dict[tuple[str, str], str] | None = None
+                 ) -> None:
         self.name = source.name
         self.tally = tally
         self.clock = _Clock(source.mtime)
-        self.senders: dict[tuple[str, str], str] = {}
+        self.senders: dict[tuple[str, str], str] = {} if senders is None else senders
         self.unknown_removed: set[tuple[str, str]] = set()
         self._last_stamp = ""
         self._last_time: datetime | None = None
@@ -410,11 +411,16 @@ class _Parser:
         )
 
 
-def parse(source: Input, tally: Tally) -> Iterator[Record]:
-    """Records of one Postfix log input; ``tally`` counts every line."""
+def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> Iterator[Record]:
+    """Records of one Postfix log input; ``tally`` counts every line.
+
+    ``carry`` is shared by the inputs of one run: the senders in flight at the end of one log
+    (``mail.log.1``) give their sender to the deliveries logged in the next (``mail.log``).
+    """
+    senders = None if carry is None else carry.setdefault("senders", {})
     with source.open() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None)
-        yield from _Parser(source, tally).run(iter(text))
+        yield from _Parser(source, tally, senders).run(iter(text))
     check_recognised(source, tally)
 
 
