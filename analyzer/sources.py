@@ -8,6 +8,7 @@ import gzip
 import io
 import lzma
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -66,8 +67,26 @@ def decompressed(raw: BinaryIO) -> BinaryIO:
     return buffered
 
 
+_ROTATED = re.compile(r"(?P<stem>.*?)(?:\.(?P<number>\d{1,4})|-(?P<date>\d{8,10}))?(?:\.(?:gz|bz2|xz))?")
+
+
+def rotation_order(path: Path) -> tuple[str, str, int, int, str]:
+    """A sort key that puts rotated logs oldest first: ``mail.log.2.gz``, ``mail.log.1``, ``mail.log``;
+    dated rotations (``mail.log-20261128``) in date order before the live file."""
+    match = _ROTATED.fullmatch(path.name)
+    assert match is not None  # every part of the pattern is optional
+    if match.group("number"):
+        return (str(path.parent), match.group("stem"), 0, -int(match.group("number")), "")
+    if match.group("date"):
+        return (str(path.parent), match.group("stem"), 1, 0, match.group("date"))
+    return (str(path.parent), match.group("stem"), 2, 0, path.name)
+
+
 def expand(specs: list[str]) -> Iterator[str | Path]:
-    """Paths named by ``specs``: files, directories (their files, sorted), globs, ``-`` for stdin."""
+    """Paths named by ``specs``: files, directories (their files), globs, ``-`` for stdin.
+
+    The files of a directory or glob come oldest rotation first (:func:`rotation_order`).
+    """
     for spec in specs:
         if spec == "-":
             yield "-"
@@ -77,14 +96,14 @@ def expand(specs: list[str]) -> Iterator[str | Path]:
             if (path / "cur").is_dir() or (path / "new").is_dir():
                 yield path  # a Maildir is one input
                 continue
-            children = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+            children = sorted((p for p in path.iterdir() if not p.name.startswith(".")), key=rotation_order)
             if not children:
                 raise InputError(f"{spec}: directory is empty")
             yield from expand([str(p) for p in children])
         elif path.exists():
             yield path
         elif glob.has_magic(spec):
-            matches = sorted(glob.glob(spec))
+            matches = [str(p) for p in sorted(map(Path, glob.glob(spec)), key=rotation_order)]
             if not matches:
                 raise InputError(f"{spec}: no file matches this pattern")
             yield from expand(matches)

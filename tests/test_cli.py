@@ -167,3 +167,13 @@ def test_user_hints_file_adds_rules_and_hints(tmp_path: Path) -> None:
     bad.write_text("this is = = not toml")
     result = run(str(log), "--hints", str(bad))
     assert result.exit_code == 2 and "not a usable hints file" in result.output
+
+
+def test_rotated_logs_come_oldest_first() -> None:
+    from analyzer.sources import rotation_order
+
+    names = ["mail.log", "mail.log.1", "mail.log.2.gz", "mail.log.10.gz", "mail.log-20261127", "mail.log-20261128",
+             "messages", "bounces.mbox"]
+    ordered = [p.name for p in sorted((Path("/var/log") / n for n in names), key=rotation_order)]
+    assert ordered == ["bounces.mbox", "mail.log.10.gz", "mail.log.2.gz", "mail.log.1", "mail.log-20261127",
+                       "mail.log-20261128", "mail.log", "messages"]
