@@ -7,10 +7,14 @@ the per-range tallies into one tally per input.  The result equals the sequentia
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -65,6 +69,41 @@ def worth_splitting(source: Input, jobs: int) -> bool:
     if source.kind == mailbox.NAME and not mailbox.splittable_mbox(source.head):
         return False
     return source.path.stat().st_size > 2 * CHUNK_BYTES[source.kind]
+
+
+def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: dict[str, Any]
+                      ) -> tuple[pd.DataFrame, Tally] | None:
+    """(frame, tally) of an input parsed on several processes, or None when one process is better.
+
+    A large compressed log or mbox is first decompressed to a temporary file, which can then be
+    read in ranges (decompressing costs far less than the parsing it lets run in parallel).
+    """
+    if worth_splitting(source, jobs):
+        return parse_split(source, classifier, jobs, carry)
+    if not worth_spooling(source, jobs):
+        return None
+    with tempfile.TemporaryDirectory(prefix="analyzer-") as folder:
+        plain = Path(folder) / "input"
+        try:
+            with source.open() as stream, open(plain, "wb") as out:
+                shutil.copyfileobj(stream, out, 1 << 20)
+        except OSError:  # no room for the copy: parse it in this process instead
+            return None
+        spooled = dataclasses.replace(source, path=plain)
+        if not worth_splitting(spooled, jobs):
+            return None
+        return parse_split(spooled, classifier, jobs, carry)
+
+
+def worth_spooling(source: Input, jobs: int) -> bool:
+    """A compressed log or mbox file whose compressed size alone suggests a long parse."""
+    if jobs < 2 or source.kind not in CHUNK_BYTES or source.path is None or not source.path.is_file():
+        return False
+    if source.splittable or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if source.kind == mailbox.NAME and not mailbox.splittable_mbox(source.head):
+        return False
+    return source.path.stat().st_size > CHUNK_BYTES[source.kind] // 4
 
 
 def plan(source: Input) -> list[Task]:

@@ -48,11 +48,12 @@ def read_frame(
     frames = []
     carry: dict[str, Any] = {}  # state one input hands to the next (Postfix senders in flight)
     for source in open_inputs(_specs(inputs), sniff):
-        if parallel.worth_splitting(source, jobs):
-            try:
-                frame, tally = parallel.parse_split(source, classifier, jobs, carry)
-            except OSError as error:
-                raise InputError(f"{source.name}: cannot read: {error}") from None
+        try:
+            done = parallel.parse_if_worth_it(source, classifier, jobs, carry)
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
+            raise InputError(f"{source.name}: cannot read: {error}") from None
+        if done is not None:
+            frame, tally = done
             accounting.tallies.append(tally)
             accounting.warnings.extend(tally.warnings)
             frames.append(frame)

@@ -52,3 +52,19 @@ def parallel_input(path: Path):
     from analyzer.sources import open_inputs
 
     return next(open_inputs([str(path)], sniff))
+
+
+def test_compressed_log_is_spooled_and_split(generate, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import gzip
+
+    log, _ = generate("--lines", "20000", "--seed", "22")
+    packed = tmp_path / "mail.log.1.gz"
+    packed.write_bytes(gzip.compress(log.read_bytes()))
+    monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 200_000)
+    assert parallel.worth_spooling(parallel_input(packed), 2)
+    one, many = Accounting(), Accounting()
+    sequential = read_frame([str(packed)], one, jobs=1)
+    split = read_frame([str(packed)], many, jobs=2)
+    pd.testing.assert_frame_equal(sequential[COLUMNS].astype(str), split[COLUMNS].astype(str))
+    assert one.to_dict()["lines"] == many.to_dict()["lines"]
+    assert split["source"].str.startswith(f"{packed}:").all()
