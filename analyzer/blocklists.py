@@ -105,19 +105,25 @@ def _item(text: str, own: tuple[re.Pattern[str], ...], generic: tuple[re.Pattern
 @lru_cache(maxsize=16384)
 def find_listing(text: str | None) -> Listing | None:
     """The block list named or implied by a reply text, or None; offline, no DNS lookups."""
-    if not text:
+    found = _list_of(text) if text else None
+    if found is None:
         return None
+    entry, name = found
+    return Listing(name, listed_item(text, entry), entry.url, entry.how_en, entry.how_de)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=16384)
+def _list_of(text: str) -> tuple[_Entry, str] | None:
+    """The list entry a reply text names and its display name (without the listed item)."""
     entries, _, anything = _table()
     low = _WRAPPER.sub("", text.lower(), count=1)
     if anything.search(low) is None:
         return None
     for entry in entries:
         match = next((m for p in entry.patterns if (m := p.search(low))), None)
-        if match is None:
-            continue
-        zone = (match.groupdict().get("zone") or "").rstrip(".;,:")
-        name = entry.name.format(zone=zone) if "{zone}" in entry.name else entry.name
-        return Listing(name, listed_item(text, entry), entry.url, entry.how_en, entry.how_de)
+        if match is not None:
+            zone = (match.groupdict().get("zone") or "").rstrip(".;,:")
+            return entry, entry.name.format(zone=zone) if "{zone}" in entry.name else entry.name
     return None  # pragma: no cover - the pre-filter matched, so some entry does
 
 
@@ -126,11 +132,6 @@ def listed_item(text: str, entry: _Entry | None = None) -> str | None:
     _, generic, _ = _table()
     low = _WRAPPER.sub("", text.lower(), count=1)
     return _item(_REMOTE.sub("host <remote>", low), entry.items if entry else (), generic)
-
-
-def _entry_named(listing: Listing) -> _Entry | None:
-    entries, _, _ = _table()
-    return next((e for e in entries if listing.url == e.url and listing.how_en == e.how_en), None)
 
 
 def listings(df: pd.DataFrame) -> pd.DataFrame:
@@ -147,15 +148,14 @@ def listings(df: pd.DataFrame) -> pd.DataFrame:
         # there); only the listed item is read from each text.
         keyed = failed.assign(pattern=df.loc[mask, "pattern"].fillna(failed["diagnostic"]))
         samples = keyed.drop_duplicates("pattern")
-        by_pattern = {p: hit for p, text in zip(samples["pattern"], samples["diagnostic"], strict=True)
-                      if (hit := find_listing(text)) is not None}
+        pairs = zip(samples["pattern"], samples["diagnostic"], strict=True)
+        by_pattern = {p: _list_of(text) for p, text in pairs if find_listing(text) is not None}
         failed = keyed.loc[keyed["pattern"].isin(list(by_pattern))]
         found = {}
         for pattern, text in failed[["pattern", "diagnostic"]].drop_duplicates("diagnostic").itertuples(
                 index=False):
-            hit = by_pattern[pattern]
-            found[text] = Listing(hit.name, listed_item(text, _entry_named(hit)), hit.url, hit.how_en,
-                                  hit.how_de)
+            entry, name = by_pattern[pattern]
+            found[text] = Listing(name, listed_item(text, entry), entry.url, entry.how_en, entry.how_de)
     else:
         found = {text: hit for text in failed["diagnostic"].unique()
                  if (hit := find_listing(text)) is not None}

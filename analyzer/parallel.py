@@ -22,7 +22,7 @@ import pandas as pd
 from .classify import Classifier, default_classifier
 from .formats import mailbox, postfix_log
 from .frame import CATEGORIES, to_frame
-from .records import Record, Tally
+from .records import COUNTERS, Record, Tally
 from .sources import Input
 
 #: Bytes per range: about one second of work for one core.
@@ -202,11 +202,10 @@ def merge_tallies(source: Input, tallies: list[Tally]) -> Tally:
     """One tally for the whole input from the tallies of its ranges."""
     merged = Tally(source=source.name, kind=source.kind, unit=tallies[0].unit if tallies else "lines")
     for tally in tallies:
-        for name in ("read", "used", "noise", "unparsed", "records"):
+        for name in COUNTERS:
             setattr(merged, name, getattr(merged, name) + getattr(tally, name))
         merged.noise_kinds.update(tally.noise_kinds)
         merged.examples.extend(tally.examples[: max(0, Tally.MAX_EXAMPLES - len(merged.examples))])
-        merged.malformed += tally.malformed
         merged.malformed_examples.extend(
             tally.malformed_examples[: max(0, Tally.MAX_EXAMPLES - len(merged.malformed_examples))])
         merged.warnings.extend(tally.warnings)
