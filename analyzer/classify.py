@@ -114,6 +114,13 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
+def _compile_lowered(patterns: list[str]) -> re.Pattern[str]:
+    """Patterns that only ever read lower-cased text: IGNORECASE (three times slower in Python's
+    re) only when a pattern has an upper-case letter, be it a literal or an escape such as ``\\S``."""
+    joined = "|".join(f"(?:{p})" for p in patterns)
+    return re.compile(joined, re.IGNORECASE if any(c.isupper() for c in joined) else 0)
+
+
 @dataclass(frozen=True, slots=True)
 class _Phrase:
     reason: str
@@ -162,9 +169,9 @@ class Classifier:
         self._user_phrases = [_phrase(entry) for entry in rules.get("user_phrase", [])]
         self._providers = [
             _Provider(
-                entry["name"], _compile(entry["hosts"]),
-                _compile(entry["reporters"]) if entry.get("reporters") else None,
-                tuple((r["reason"], _compile(r["patterns"]), frozenset(r.get("commands", ())))
+                entry["name"], _compile_lowered(entry["hosts"]),
+                _compile_lowered(entry["reporters"]) if entry.get("reporters") else None,
+                tuple((r["reason"], _compile_lowered(r["patterns"]), frozenset(r.get("commands", ())))
                       for r in entry.get("rules", [])),
             )
             for entry in rules.get("provider", [])
@@ -200,8 +207,8 @@ class Classifier:
         # provider decisions by (known providers, or remote MTA, domain and reporting MTA when none,
         # command, normalised text): ids and numbers do not change them
         self._provided: dict[tuple[str | None, ...], tuple[str, str] | None] = {}
-        hosts = [f"(?:{entry_hosts})" for entry_hosts in (p.hosts.pattern for p in self._providers)]
-        self._any_host = re.compile("|".join(hosts), re.IGNORECASE) if hosts else None
+        hosts = [entry_hosts for entry_hosts in (p.hosts.pattern for p in self._providers)]
+        self._any_host = _compile_lowered(hosts) if hosts else None
 
     def classify(self, record: Record) -> Record:
         """Set ``reason``, ``hard`` and ``rule`` of ``record`` and return it.
@@ -257,6 +264,8 @@ class Classifier:
         ``reporters`` match the MTA that wrote the bounce."""
         hosts = f"{remote_mta or ''} {domain or ''}".lower()
         reporter = (reporting_mta or "").lower()
+        if not reporter and (self._any_host is None or self._any_host.search(hosts) is None):
+            return ()  # one search of all host patterns at once rules out every provider
         return tuple(
             p for p in self._providers
             if p.hosts.search(hosts)

@@ -6,11 +6,11 @@ Nothing here knows about file formats or templates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from operator import attrgetter
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -22,27 +22,29 @@ CATEGORIES = ("host", "status", "code_class", "reason", "transport", "parser", "
 ATTEMPT_STATUSES = ("sent", "deferred", "bounced", "expired")
 TIMELINE_STATUSES = ("sent", "deferred", "bounced", "expired", "rejected")
 CODE_CLASSES = ("2", "4", "5", "none")
+#: Column order of the records DataFrame: the export contract first, then the extra columns.
+ORDER = list(CORE_COLUMNS) + [c for c in COLUMNS if c not in CORE_COLUMNS]
 OUTCOMES = ("sent", "deferred", "bounced", "expired", "rejected", "complaint", "autoreply")
 
 
 def to_frame(records: Iterable[Record]) -> pd.DataFrame:
     """A DataFrame with one row per record: the export columns first, then the extra ones."""
     rows = list(map(attrgetter(*COLUMNS), records))
-    table = np.array(rows, dtype=object) if rows else np.empty((0, len(COLUMNS)), dtype=object)
-    data = {name: table[:, i].tolist() for i, name in enumerate(COLUMNS)}
-    frame = pd.DataFrame({"time": _times(data.pop("time"))})
-    for name in COLUMNS[1:]:
-        values = data[name]
+    columns = dict(zip(COLUMNS, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(COLUMNS, ())
+    data: dict[str, Any] = {"time": _times(list(columns.pop("time")))}
+    for name, values in columns.items():
         if name == "hard":
-            frame[name] = pd.array(values, dtype="boolean")
+            data[name] = pd.array(values, dtype="boolean")
         elif name in CATEGORIES:
-            frame[name] = _categorical(values)
+            data[name] = _categorical(values)
+        elif values.count(None) == len(values):  # many columns are empty for a whole input
+            data[name] = pd.arrays.ArrowStringArray(pa.nulls(len(values), type=pa.large_string()))
         else:
-            frame[name] = pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
-    return frame[list(CORE_COLUMNS) + [c for c in COLUMNS if c not in CORE_COLUMNS]]
+            data[name] = pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
+    return pd.DataFrame({name: data[name] for name in ORDER})
 
 
-def _categorical(values: list[str | None]) -> pd.Categorical:
+def _categorical(values: Sequence[str | None]) -> pd.Categorical:
     """A categorical built through Arrow's dictionary encoding (much faster than from Python objects)."""
     encoded = pa.array(values, type=pa.string()).dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)

@@ -8,6 +8,7 @@ the per-range tallies into one tally per input.  The result equals the sequentia
 from __future__ import annotations
 
 import dataclasses
+import math
 import multiprocessing
 import os
 import shutil
@@ -106,10 +107,16 @@ def worth_spooling(source: Input, jobs: int) -> bool:
     return source.path.stat().st_size > CHUNK_BYTES[source.kind] // 4
 
 
-def plan(source: Input) -> list[Task]:
-    """Ranges of about CHUNK_BYTES that end at a separator, with the number of their first unit."""
+def plan(source: Input, jobs: int = 1) -> list[Task]:
+    """Ranges of at most about CHUNK_BYTES that end at a separator, with the number of their first unit.
+
+    The number of ranges is a multiple of ``jobs`` and the ranges are of equal size, so that no
+    process is left with a last small range while the others wait.
+    """
     assert source.path is not None
-    size, separator = CHUNK_BYTES[source.kind], _SEPARATOR[source.kind]
+    total, separator = source.path.stat().st_size, _SEPARATOR[source.kind]
+    ranges = max(1, jobs) * math.ceil(total / (max(1, jobs) * CHUNK_BYTES[source.kind]))
+    size = max(1, math.ceil(total / max(1, ranges)))
     tasks: list[Task] = []
     start, first = 0, 1
     with open(source.path, "rb") as raw:
@@ -169,7 +176,7 @@ def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[st
 
     ``carry`` holds the Postfix senders in flight before this input and receives those after it.
     """
-    tasks = plan(source)
+    tasks = plan(source, jobs)
     context = multiprocessing.get_context("fork")
     with context.Pool(min(jobs, len(tasks)), initializer=_init, initargs=(classifier,)) as pool:
         results = pool.map(_work, tasks, chunksize=1)

@@ -7,6 +7,8 @@ import re
 # A basic reply code, optionally followed by an enhanced code: "550 5.1.1", "550-5.1.1", "421 4.7.0".
 _REPLY = re.compile(r"(?<![\w.])([245]\d\d)(?:[ -]+([245])\.(\d{1,3})\.(\d{1,3}))?(?![\w.])")
 _ENHANCED = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w.])")
+# The usual case, a text that starts with both codes ("250 2.0.0 Ok"): what _REPLY finds there.
+_LEADING = re.compile(r"([245]\d\d)[ -]+([245]\.\d{1,3}\.\d{1,3})(?![\w.])")
 
 
 def find_reply(text: str) -> tuple[str | None, str | None]:
@@ -15,6 +17,9 @@ def find_reply(text: str) -> tuple[str | None, str | None]:
     >>> find_reply("said: 550-5.1.1 The email account ... 550 5.1.1 more")
     ('550', '5.1.1')
     """
+    leading = _LEADING.match(text)
+    if leading is not None:
+        return leading.group(1), leading.group(2)
     reply = _REPLY.search(text)
     if reply is not None:
         code = reply.group(1)
