@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import tomllib
 from pathlib import Path
 
 import click
 
-from . import __version__, charts
+from . import __version__
 from .classify import Classifier, load_rules, merge_rules
 from .frame import redact
 from .hints import LANGUAGES, Hints
@@ -78,8 +77,6 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
     .gz, .bz2 and .xz files are read by content, whatever their name.
     """
     hints, classifier = _knowledge(lang, hints_file)
-    if html_path:  # matplotlib's import overlaps with parsing, which runs in worker processes
-        threading.Thread(target=charts.preload, daemon=True).start()
     accounting = Accounting()
     try:
         df = read_frame(list(inputs), accounting, classifier=classifier, jobs=jobs)

@@ -75,10 +75,22 @@ def _clean(name: str | None) -> str | None:
     return host
 
 
+@lru_cache(maxsize=1)
+def _any_host() -> re.Pattern[str] | None:
+    """One regex over every provider's host patterns: most MX hosts are no provider's."""
+    hosts = [p.host.pattern for p in _table()[0] if p.host is not None]
+    return re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None
+
+
+@lru_cache(maxsize=16384)
 def _by_host(host: str) -> str | None:
+    anything = _any_host()
+    if anything is None or anything.search(host) is None:
+        return None
     return next((p.id for p in _table()[0] if p.host is not None and p.host.search(host)), None)
 
 
+@lru_cache(maxsize=16384)
 def _by_domain(domain: str) -> str | None:
     providers, suffixes = _table()
     labels_ = domain.split(".")
@@ -108,8 +120,9 @@ def with_provider(df: pd.DataFrame) -> pd.DataFrame:
     mta = df["remote_mta"].astype(STRING).fillna("")
     categories = list(labels())
     position = {name: i for i, name in enumerate(categories)}
-    domain_codes, domains = pd.factorize(domain)
-    mta_codes, mtas = pd.factorize(mta)
+    domain_codes, domain_index = pd.factorize(domain)
+    mta_codes, mta_index = pd.factorize(mta)
+    domains, mtas = domain_index.tolist(), mta_index.tolist()
     pair_codes = domain_codes.astype(np.int64) * (len(mtas) + 1) + mta_codes
     unique_pairs, codes = np.unique(pair_codes, return_inverse=True)
     per_pair = np.fromiter(

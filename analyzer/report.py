@@ -39,10 +39,11 @@ def _catalog(lang: str) -> dict[str, str]:
     return data.get(lang, {})
 
 
+@lru_cache(maxsize=4)
 def _environment(lang: str = "en") -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir())),
-        autoescape=jinja2.select_autoescape(["html", "html.j2"], default_for_string=True),
+        autoescape=jinja2.select_autoescape(["html", "html.j2", "svg", "svg.j2"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -241,23 +242,35 @@ def charts(summary: dict[str, Any]) -> dict[str, str | None]:
     domains = [d for d in summary["domains"] if d["failures"]][:10]
     provider_rows = [p for p in summary["providers"] if p["failures"] and p["provider"] != "other"][:10]
     reasons = summary["reasons"][:12]
-    catalog = _catalog(summary.get("lang", "en"))
+    lang = summary.get("lang", "en")
+    catalog = _catalog(lang)
 
     def translate(text: str) -> str:
         return catalog.get(text, text)
 
-    return {
-        "timeline": draw.timeline(summary["timeline"], frame.TIMELINE_STATUSES, translate=translate),
-        "classes": draw.timeline(summary["timeline_classes"], frame.CODE_CLASSES, height=1.9,
-                                 translate=translate),
-        "domains": draw.bars([safe_text(d["domain"]) for d in domains], [d["failures"] for d in domains],
-                             translate("Domains by failed attempts")),
-        "providers": draw.bars([safe_text(p["label"]) for p in provider_rows],
-                               [p["failures"] for p in provider_rows],
-                               translate("Providers by failed attempts")),
-        "reasons": draw.bars([r["reason"] for r in reasons], [r["count"] for r in reasons],
-                             translate("Failures by reason"), color="#6d4c41"),
+    geometry = {
+        "timeline": ("timeline", draw.timeline(summary["timeline"], frame.TIMELINE_STATUSES,
+                                               translate=translate)),
+        "classes": ("timeline", draw.timeline(summary["timeline_classes"], frame.CODE_CLASSES, height=190,
+                                              translate=translate)),
+        "domains": ("bars", draw.bars([safe_text(d["domain"]) for d in domains],
+                                      [d["failures"] for d in domains],
+                                      translate("Domains by failed attempts"))),
+        "providers": ("bars", draw.bars([safe_text(p["label"]) for p in provider_rows],
+                                        [p["failures"] for p in provider_rows],
+                                        translate("Providers by failed attempts"))),
+        "reasons": ("bars", draw.bars([r["reason"] for r in reasons], [r["count"] for r in reasons],
+                                      translate("Failures by reason"), color="#6d4c41")),
     }
+    environment = _environment(lang)
+    return {
+        name: _svg_uri(environment.get_template(f"charts/{kind}.svg.j2").render(c=chart)) if chart else None
+        for name, (kind, chart) in geometry.items()
+    }
+
+
+def _svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def render(template: str, summary: dict[str, Any], **extra: Any) -> str:

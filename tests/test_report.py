@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
+from analyzer.charts import bars, nice_ticks, timeline
 from analyzer.frame import to_frame
 from analyzer.records import Accounting, Record, Tally
-from analyzer.report import render_html, render_text, summarize, write_json
+from analyzer.report import charts, render_html, render_text, summarize, write_json
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -104,3 +107,29 @@ def test_every_code_and_category_seen_has_a_hint() -> None:
     assert all(row["hint"] for row in summary["enhanced_codes"]), summary["enhanced_codes"]
     assert all(row["hint"] for row in summary["reply_codes"] if row["code"] != "none"), summary["reply_codes"]
     assert any(row["code"].startswith("(") for row in summary["reply_codes"])  # a connection category
+
+
+def test_charts_are_svg_images_with_hostile_labels_escaped() -> None:
+    images = charts(hostile_summary())
+    assert images["domains"] and images["reasons"] and images["timeline"]
+    svg = base64.b64decode(images["domains"].removeprefix("data:image/svg+xml;base64,")).decode()
+    ElementTree.fromstring(svg)  # well-formed XML: every label was escaped
+    assert "<script" not in svg and "<img" not in svg
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
+    assert "\u202e" not in svg  # bidi overrides shown as escapes, as in the tables
+
+
+def test_timeline_geometry_stacks_outcomes_and_scales_to_round_ticks() -> None:
+    rows = [{"time": "2026-03-02T08:00:00", "sent": 90, "bounced": 10},
+            {"time": "2026-03-02T09:00:00", "sent": 240, "deferred": 25}]
+    chart = timeline(rows, ["sent", "deferred", "bounced"])
+    assert chart is not None
+    assert [t["label"] for t in chart["yticks"]] == ["0", "100", "200", "300"]
+    assert [item["label"] for item in chart["legend"]] == ["sent", "deferred", "bounced"]
+    assert [t["label"] for t in chart["xticks"]] == ["08:00", "09:00"]
+    top_of_sent = {float(point.split(",")[1]) for point in chart["layers"][0]["points"].split()[:4]}
+    bottom = chart["bottom"]
+    plot = bottom - chart["top"]
+    assert top_of_sent == {round(bottom - 90 * plot / 300, 1), round(bottom - 240 * plot / 300, 1)}
+    assert nice_ticks(7) == [0, 2, 4, 6, 8] and nice_ticks(0) == [0, 1]
+    assert timeline([], ["sent"]) is None and bars([], [], "none") is None
