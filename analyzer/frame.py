@@ -29,9 +29,9 @@ OUTCOMES = ("sent", "deferred", "bounced", "expired", "rejected", "complaint", "
 
 def to_frame(records: Iterable[Record]) -> pd.DataFrame:
     """A DataFrame with one row per record: the export columns first, then the extra ones."""
-    rows = list(map(attrgetter(*COLUMNS), records))
-    columns = dict(zip(COLUMNS, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(COLUMNS, ())
-    data: dict[str, Any] = {"time": _times(list(columns.pop("time")))}
+    records = records if isinstance(records, list) else list(records)
+    columns = {name: list(map(attrgetter(name), records)) for name in COLUMNS}  # one C loop per column
+    data: dict[str, Any] = {"time": _times(columns.pop("time"))}
     for name, values in columns.items():
         if name == "hard":
             data[name] = pd.array(values, dtype="boolean")
