@@ -35,6 +35,28 @@ def _replace_hosts_too(match: re.Match[str]) -> str:
     return match.group(0) if kind == "code" else _PLACEHOLDER.get(kind, "<host>")  # type: ignore[arg-type]
 
 
+# Token matches never cross a space, except a reply code's "550 5.1.1", which is kept as it is
+# either way, and every look-around treats a space like the start or end of the text.  So the text
+# can be replaced word by word, and words recur (the same reply from many recipients): each
+# distinct word is replaced once.  tests/test_textnorm_smtp.py checks the equivalence on real texts.
+_WORDS: dict[str, tuple[str, str]] = {}
+_MAX_WORDS = 200_000
+
+
+def _words(text: str) -> list[tuple[str, str]]:
+    """(normalised, rule text) of each space-separated word of ``text``."""
+    words = _WORDS
+    if len(words) > _MAX_WORDS:
+        words.clear()
+    found = []
+    for word in text.split(" "):
+        done = words.get(word)
+        if done is None:
+            done = words[word] = (_TOKENS.sub(_replace, word), _TOKENS.sub(_replace_hosts_too, word))
+        found.append(done)
+    return found
+
+
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """Replace addresses, URLs, IPs, ids and numbers by placeholders; keep SMTP codes and host names.
@@ -42,10 +64,10 @@ def normalize(text: str) -> str:
     >>> normalize("550 5.1.1 <bob@example.org>: no such user (id 4Q7kF2SGZLvNz6)")
     '550 5.1.1 <*>: no such user (id <id>)'
     """
-    return _SPACES.sub(" ", _TOKENS.sub(_replace, text)).strip()
+    return _SPACES.sub(" ", " ".join([word[0] for word in _words(text)])).strip()
 
 
 @lru_cache(maxsize=65536)
 def rule_text(text: str) -> str:
     """Like :func:`normalize`, host names replaced too: the text classification rules read."""
-    return _SPACES.sub(" ", _TOKENS.sub(_replace_hosts_too, text)).strip()
+    return _SPACES.sub(" ", " ".join([word[1] for word in _words(text)])).strip()

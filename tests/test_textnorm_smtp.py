@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import random
 
+import pytest
+from conftest import SHARED
+
+from analyzer import textnorm
 from analyzer.smtp import code_class, find_reply, is_enhanced
 from analyzer.textnorm import normalize, rule_text
 
@@ -39,3 +43,43 @@ def test_normalize_groups_one_error_from_many_recipients() -> None:
 def test_normalize_is_linear_on_hostile_input() -> None:
     text = "a" * 300_000 + "@" + "b." * 100_000 + "<" * 50_000 + "1." * 100_000
     assert len(normalize(text)) > 0
+
+
+def _whole_text(text: str, replace) -> str:  # the reference: one pass over the whole text
+    return textnorm._SPACES.sub(" ", textnorm._TOKENS.sub(replace, text)).strip()
+
+
+_FRAGMENTS = [
+    "550", "5.1.1", "550-5.1.1", "4.7.0", "250", "2.0.0", "<bob@example.net>", "bob@example.net", "x@y",
+    "mx1.example.com", "mx1.example.com[192.0.2.7]:25", "192.0.2.7", "2001:db8::1", "[2001:db8::5]",
+    "https://support.example.com/x?p=1", "4Q7kF2SGZLvNz6", "id=AB12CD34", "12345", "1.2.3.4.5", "v1.2",
+    "user", "unknown", "(in", "reply", "to", "RCPT", "TO", "command)", "said:", "<", ">", "<<x>>", "-",
+    ".", ":", ";", "=", "550 5.1.1x", "5.1.1<a@b.example>", "a.b", "€uro@exämple.de", "\t", "ſ", "K",
+]
+
+
+def test_word_by_word_replacement_equals_one_pass_over_the_text() -> None:
+    rng = random.Random(7)
+    texts = []
+    for _ in range(3000):
+        pieces = rng.choices(_FRAGMENTS, k=rng.randint(1, 12))
+        texts.append("".join(p + rng.choice(["", " ", "  ", "\t", ", ", "", "."]) for p in pieces))
+    texts += [line for line in _real_texts()]
+    assert len(texts) > 3000
+    for text in texts:
+        assert normalize.__wrapped__(text) == _whole_text(text, textnorm._replace), text
+        assert rule_text.__wrapped__(text) == _whole_text(text, textnorm._replace_hosts_too), text
+
+
+def _real_texts() -> list[str]:
+    """Status texts and reject replies of the real Postfix logs in ../shared, when present."""
+    folder = SHARED / "corpus" / "postfix"
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for line in path.read_text(errors="replace").splitlines():
+            for marker in ("status=", "reject: "):
+                if marker in line:
+                    found.append(line.partition(marker)[2])
+    return found
