@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from .frame import as_string
 from .hints import Hints
 
 OUTBOUND_FAILURES = ("bounced", "deferred", "expired")
@@ -49,7 +50,7 @@ def advice(df: pd.DataFrame, hints: Hints, examples: int = 3) -> list[dict[str, 
     failed = df.loc[df["status"].isin(OUTBOUND_FAILURES), [*KEYS, "domain", "diagnostic", "pattern"]]
     if failed.empty:
         return []
-    keyed = failed.assign(**{k: failed[k].astype("string").fillna("") for k in KEYS})
+    keyed = failed.assign(**{k: as_string(failed[k]).fillna("") for k in KEYS})
     combos = keyed.groupby(KEYS).size().rename("count").reset_index()
     items: dict[str, dict[str, Any]] = {}
     ids: list[str | None] = []

@@ -44,6 +44,17 @@ def to_frame(records: Iterable[Record]) -> pd.DataFrame:
     return pd.DataFrame({name: data[name] for name in ORDER})
 
 
+def as_string(values: pd.Series) -> pd.Series:
+    """``values`` as pyarrow-backed strings; categoricals are decoded through Arrow (ten times faster
+    than ``astype``, which goes through Python objects)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype(STRING)
+    codes = values.array.codes
+    dictionary = pa.array(values.cat.categories.astype(object).tolist(), type=pa.large_string())
+    decoded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).dictionary_decode()
+    return pd.Series(pd.arrays.ArrowStringArray(decoded), index=values.index, name=values.name)
+
+
 def _categorical(values: Sequence[str | None]) -> pd.Categorical:
     """A categorical built through Arrow's dictionary encoding (much faster than from Python objects)."""
     encoded = pa.array(values, type=pa.string()).dictionary_encode()
@@ -70,16 +81,16 @@ def attempts(df: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame
 
 def by_status(df: pd.DataFrame) -> pd.DataFrame:
     """Count of records per status, in a fixed order."""
-    counts = df["status"].astype(STRING).value_counts()
+    counts = as_string(df["status"]).value_counts()
     order = [s for s in OUTCOMES if s in counts.index] + sorted(set(counts.index) - set(OUTCOMES))
     return pd.DataFrame({"status": order, "count": [int(counts[s]) for s in order]})
 
 
 def by_code_class(df: pd.DataFrame) -> pd.DataFrame:
     """Records per status and code class (2/4/5, or 'none' when there is no code)."""
-    klass = df["code_class"].astype(STRING).fillna("none")
+    klass = as_string(df["code_class"]).fillna("none")
     table = (
-        df.assign(code_class=klass, status=df["status"].astype(STRING))
+        df.assign(code_class=klass, status=as_string(df["status"]))
         .groupby(["status", "code_class"], observed=True)
         .size()
         .rename("count")
@@ -90,10 +101,10 @@ def by_code_class(df: pd.DataFrame) -> pd.DataFrame:
 
 def by_enhanced_code(df: pd.DataFrame) -> pd.DataFrame:
     """Records per enhanced status code and status, the most frequent first."""
-    failing = df.loc[df["enhanced_code"].notna() & (df["status"].astype(STRING) != "sent"),
+    failing = df.loc[df["enhanced_code"].notna() & (as_string(df["status"]) != "sent"),
                      ["enhanced_code", "status"]]
     table = (
-        failing.assign(status=failing["status"].astype(STRING))
+        failing.assign(status=as_string(failing["status"]))
         .groupby(["enhanced_code", "status"], observed=True)
         .size()
         .rename("count")
@@ -104,7 +115,7 @@ def by_enhanced_code(df: pd.DataFrame) -> pd.DataFrame:
 
 def by_reply_code(df: pd.DataFrame) -> pd.DataFrame:
     """Records per SMTP reply code, or ``(101)``-style connection category when there was no reply."""
-    category = df["category"].astype(STRING)
+    category = as_string(df["category"])
     connection = category.where(category.str.fullmatch(r"\d{3}").fillna(False))
     code = df["smtp_code"].fillna(connection.map(lambda c: f"({c})", na_action="ignore"))
     table = df.assign(code=code.fillna("none")).groupby("code").size().rename("count").reset_index()
@@ -119,7 +130,7 @@ def by_domain(df: pd.DataFrame) -> pd.DataFrame:
     """
     outbound = attempts(df, ["domain", "status"])
     table = (
-        outbound.assign(status=outbound["status"].astype(STRING), domain=outbound["domain"].fillna("(none)"))
+        outbound.assign(status=as_string(outbound["status"]), domain=outbound["domain"].fillna("(none)"))
         .pivot_table(index="domain", columns="status", aggfunc="size", fill_value=0)
         .reindex(columns=list(ATTEMPT_STATUSES), fill_value=0)
     )
@@ -144,7 +155,7 @@ def by_reason(df: pd.DataFrame) -> pd.DataFrame:
     """Failed records per reason with the hard-bounce count."""
     failed = df.loc[~df["status"].isin(("sent",))]
     table = (
-        failed.assign(reason=failed["reason"].astype(STRING).fillna("undefined"),
+        failed.assign(reason=as_string(failed["reason"]).fillna("undefined"),
                       hard=failed["hard"].fillna(False))
         .groupby("reason")
         .agg(count=("source", "size"), hard=("hard", "sum"))
@@ -175,8 +186,8 @@ def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50,
         pattern = pattern.astype(STRING).fillna(failed["diagnostic"].map(found))
     grouped = (
         failed.assign(pattern=pattern, domain=failed["domain"].fillna("(none)"),
-                      status=failed["status"].astype(STRING), reason=failed["reason"].astype(STRING),
-                      category=failed["category"].astype(STRING), rule=failed["rule"].astype(STRING))
+                      status=as_string(failed["status"]), reason=as_string(failed["reason"]),
+                      category=as_string(failed["category"]), rule=as_string(failed["rule"]))
         .groupby(["domain", "pattern"])
         .agg(count=("status", "size"), status=("status", "first"), reason=("reason", "first"),
              diagnostic=("diagnostic", "first"), enhanced_code=("enhanced_code", "first"),
@@ -197,7 +208,7 @@ def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400,
     groups = TIMELINE_STATUSES if by == "status" else CODE_CLASSES
     timed = df.loc[df["time"].notna(), ["time", by]]
     if by == "code_class":
-        timed = timed.assign(code_class=timed["code_class"].astype(STRING).fillna("none"))
+        timed = timed.assign(code_class=as_string(timed["code_class"]).fillna("none"))
     timed = timed.rename(columns={by: "status"})
     if timed.empty:
         return pd.DataFrame(columns=["time", *groups, "total"])
@@ -209,7 +220,7 @@ def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400,
     if freq == "W":
         buckets = buckets - pd.to_timedelta(buckets.dt.dayofweek, unit="D")
     table = (
-        timed.assign(bucket=buckets, status=timed["status"].astype(STRING))
+        timed.assign(bucket=buckets, status=as_string(timed["status"]))
         .pivot_table(index="bucket", columns="status", aggfunc="size", fill_value=0)
     )
     table.columns.name = None

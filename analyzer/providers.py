@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .frame import ATTEMPT_STATUSES, STRING, attempts
+from .frame import ATTEMPT_STATUSES, STRING, as_string, attempts
 
 OTHER = "other"
 _NAME = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,252}")  # leading host name of "mx.example.org[192.0.2.1]" & co
@@ -116,8 +116,8 @@ def provider_of(domain: str | None, remote_mta: str | None) -> str:
 
 def with_provider(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with a categorical ``provider`` column, computed once per (domain, remote MTA)."""
-    domain = df["domain"].astype(STRING).fillna("")
-    mta = df["remote_mta"].astype(STRING).fillna("")
+    domain = as_string(df["domain"]).fillna("")
+    mta = as_string(df["remote_mta"]).fillna("")
     categories = list(labels())
     position = {name: i for i, name in enumerate(categories)}
     domain_codes, domain_index = pd.factorize(domain)
@@ -141,9 +141,9 @@ def by_provider(df: pd.DataFrame) -> pd.DataFrame:
     if "provider" not in df.columns:
         df = with_provider(df)
     outbound = attempts(df, ["provider", "domain", "status"])
-    provider = outbound["provider"].astype(STRING)
+    provider = as_string(outbound["provider"])
     table = (
-        pd.crosstab(provider, outbound["status"].astype(STRING))
+        pd.crosstab(provider, as_string(outbound["status"]))
         .reindex(columns=list(ATTEMPT_STATUSES), fill_value=0)
         .astype("int64")
     )

@@ -112,8 +112,8 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "bounce_rate": (counts.get("bounced", 0) + counts.get("expired", 0)) / final if final else 0.0,
         "deferral_rate": counts.get("deferred", 0) / attempts if attempts else 0.0,
         "hard": int(df["hard"].fillna(False).sum()),
-        "from_logs": int((df["parser"].astype("string") == "postfix-log").sum()),
-        "from_messages": int((df["parser"].astype("string") != "postfix-log").sum()),
+        "from_logs": int((frame.as_string(df["parser"]) == "postfix-log").sum()),
+        "from_messages": int((frame.as_string(df["parser"]) != "postfix-log").sum()),
     }
     diagnostics = rows(frame.top_diagnostics(df, per_domain=3, limit=top))
     for row in diagnostics:
@@ -173,7 +173,7 @@ def _with_hints(table: list[dict[str, Any]], hints: Hints, column: str) -> list[
 
 def _messages(df: pd.DataFrame, top: int) -> dict[str, Any] | None:
     """Records from bounce messages on their own: statuses, reasons with the hard/soft split, domains."""
-    from_messages = df.loc[df["parser"].astype("string") != "postfix-log",
+    from_messages = df.loc[frame.as_string(df["parser"]) != "postfix-log",
                            ["status", "reason", "hard", "domain", "source", "code_class"]]
     if from_messages.empty:
         return None

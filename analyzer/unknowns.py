@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from .frame import STRING
+from .frame import STRING, as_string
 from .textnorm import normalize
 
 COLUMNS = ("pattern", "count", "domains", "example_domain", "example", "statuses")
@@ -15,8 +15,8 @@ _DIGITS = re.compile(r"\d+")
 
 def unclassified(df: pd.DataFrame) -> pd.Series:
     """Mask of records with a diagnostic that only the fallback classified (or nothing did)."""
-    reason = df["reason"].astype(STRING)
-    rule = df["rule"].astype(STRING)
+    reason = as_string(df["reason"])
+    rule = as_string(df["rule"])
     fallback = rule.str.startswith("fallback") | rule.str.startswith("none") | (reason == "undefined")
     return (df["diagnostic"].notna() & fallback.fillna(False)).astype(bool)
 
@@ -53,7 +53,7 @@ def unknowns(df: pd.DataFrame, limit: int = 20) -> pd.DataFrame:
     keys = {p: _DIGITS.sub("#", p.lower()) for p in set(patterns.values())}
     pattern = failed["diagnostic"].map(patterns).astype(STRING)
     failed = failed.assign(pattern=pattern, key=pattern.map(keys).astype(STRING),
-                           status=failed["status"].astype(STRING))
+                           status=as_string(failed["status"]))
     sizes = failed.groupby("key", sort=False).size()
     representative = _mode(failed, "key", "pattern")
     ranked = (
