@@ -83,9 +83,14 @@ def _table() -> tuple[tuple[_Entry, ...], tuple[re.Pattern[str], ...], re.Patter
     return entries, generic, anything
 
 
+_IPV4 = re.compile(r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}")
+
+
 def _valid(item: str) -> str | None:
     """An IP literal in canonical form, a bare domain, or None for text that is neither."""
     item = item.strip("<>[]").rstrip(".;,)").rpartition("@")[2]
+    if _IPV4.fullmatch(item):  # already canonical: no leading zeros, each part at most 255
+        return item
     try:
         return str(ipaddress.ip_address(item))
     except ValueError:

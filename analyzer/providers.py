@@ -107,28 +107,34 @@ def provider_of(domain: str | None, remote_mta: str | None) -> str:
 
     The remote MTA wins: custom domains hosted at Google or Microsoft are recognised by their MX.
     """
+    return _of_host(remote_mta) or _of_domain(domain) or OTHER
+
+
+def _of_host(remote_mta: str | None) -> str | None:
     host = _clean(remote_mta)
-    found = _by_host(host) if host else None
-    if found is None and (name := _clean(domain)):
-        found = _by_domain(name)
-    return found or OTHER
+    return _by_host(host) if host else None
+
+
+def _of_domain(domain: str | None) -> str | None:
+    name = _clean(domain)
+    return _by_domain(name) if name else None
 
 
 def with_provider(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with a categorical ``provider`` column, computed once per (domain, remote MTA)."""
-    domain = as_string(df["domain"]).fillna("")
-    mta = as_string(df["remote_mta"]).fillna("")
+    """A copy of ``df`` with a categorical ``provider`` column (:func:`provider_of` of each row),
+    looked up once per distinct remote MTA and once per distinct domain."""
     categories = list(labels())
     position = {name: i for i, name in enumerate(categories)}
-    domain_codes, domain_index = pd.factorize(domain)
-    mta_codes, mta_index = pd.factorize(mta)
-    domains, mtas = domain_index.tolist(), mta_index.tolist()
-    pair_codes = domain_codes.astype(np.int64) * (len(mtas) + 1) + mta_codes
-    unique_pairs, codes = np.unique(pair_codes, return_inverse=True)
-    per_pair = np.fromiter(
-        (position[provider_of(domains[p // (len(mtas) + 1)] or None, mtas[p % (len(mtas) + 1)] or None)]
-         for p in unique_pairs), dtype=np.int16, count=len(unique_pairs))
-    values = pd.Categorical.from_codes(per_pair[codes] if len(codes) else codes.astype(np.int16), categories)
+
+    def positions(column: str, lookup: Any) -> np.ndarray:
+        codes, uniques = pd.factorize(as_string(df[column]).fillna(""))
+        found = np.array([position.get(lookup(value or None), -1) for value in uniques.tolist()] + [-1],
+                         dtype=np.int16)
+        return found[codes]  # code -1 (none) picks the appended -1
+
+    by_host, by_domain = positions("remote_mta", _of_host), positions("domain", _of_domain)
+    codes = np.where(by_host >= 0, by_host, np.where(by_domain >= 0, by_domain, position[OTHER]))
+    values = pd.Categorical.from_codes(codes.astype(np.int16), categories)
     return df.assign(provider=pd.Series(values, index=df.index))
 
 

@@ -145,22 +145,22 @@ RECORDS = [
 ]
 
 
-def test_with_provider_computes_once_per_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_with_provider_looks_up_each_host_and_domain_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple] = []
-    real = providers.provider_of
-
-    def counting(domain: str | None, mta: str | None) -> str:
-        calls.append((domain, mta))
-        return real(domain, mta)
-
-    monkeypatch.setattr(providers, "provider_of", counting)
+    real_host, real_domain = providers._of_host, providers._of_domain
+    monkeypatch.setattr(providers, "_of_host", lambda mta: calls.append(("host", mta)) or real_host(mta))
+    monkeypatch.setattr(providers, "_of_domain", lambda d: calls.append(("domain", d)) or real_domain(d))
     df = frame.to_frame(RECORDS + RECORDS).set_axis(range(100, 116))
     out = providers.with_provider(df)
-    assert len(calls) == len(set(calls)) == 5
+    assert len(calls) == len(set(calls))
+    domains = {d if isinstance(d, str) else None for d in df["domain"].tolist()}
+    assert {c for c in calls if c[0] == "domain"} == {("domain", d) for d in domains}
     assert isinstance(out["provider"].dtype, pd.CategoricalDtype)
     assert out.index.equals(df.index) and "provider" not in df.columns
-    assert out["provider"].astype(str).tolist()[:8] == [
-        "google", "google", "google", "other", "other", "microsoft", "microsoft", "other"]
+    rows = zip(df["domain"].tolist(), df["remote_mta"].tolist(), strict=True)
+    expected = [providers.provider_of(*(v if isinstance(v, str) else None for v in row)) for row in rows]
+    assert out["provider"].astype(str).tolist() == expected
+    assert expected[:8] == ["google", "google", "google", "other", "other", "microsoft", "microsoft", "other"]
 
 
 def test_by_provider_rates() -> None:
