@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+from pandas.api.types import union_categoricals
 
 from .records import COLUMNS, CORE_COLUMNS, Record
 from .textnorm import rule_text
@@ -42,6 +43,19 @@ def to_frame(records: Iterable[Record]) -> pd.DataFrame:
         else:
             data[name] = pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
     return pd.DataFrame({name: data[name] for name in ORDER})
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of ``frames`` (same columns) in order; categorical columns stay categorical.
+
+    ``pd.concat`` turns categoricals with different categories into objects, which cost more to
+    convert back than ``union_categoricals`` costs to merge them.
+    """
+    categorical = [c for c, dtype in frames[0].dtypes.items() if isinstance(dtype, pd.CategoricalDtype)
+                   and all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)]
+    rest = pd.concat([f.drop(columns=categorical) for f in frames], ignore_index=True)
+    merged = {c: union_categoricals([f[c].array for f in frames]) for c in categorical}
+    return rest.assign(**merged)[list(frames[0].columns)]
 
 
 def as_string(values: pd.Series) -> pd.Series:

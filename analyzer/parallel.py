@@ -8,12 +8,14 @@ the per-range tallies into one tally per input.  The result equals the sequentia
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ import pandas as pd
 
 from .classify import Classifier, default_classifier
 from .formats import mailbox, postfix_log
-from .frame import CATEGORIES, to_frame
+from .frame import concat, to_frame
 from .records import COUNTERS, Record, Tally
 from .sources import Input
 
@@ -151,7 +153,29 @@ def _init(classifier: Classifier) -> None:
     _classifier = classifier
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block.
+
+    Parsing allocates hundreds of thousands of records and builds no reference cycles; the
+    collector's repeated passes over them cost about a fifth of the parsing time.  Whatever
+    cyclic garbage there is gets collected once collection resumes.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _work(task: Task) -> Result:
+    with gc_paused():
+        return _parse_range(task)
+
+
+def _parse_range(task: Task) -> Result:
     assert task.source.path is not None
     with open(task.source.path, "rb") as raw:
         raw.seek(task.start)
@@ -178,8 +202,12 @@ def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[st
     """
     tasks = plan(source, jobs)
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(jobs, len(tasks)), initializer=_init, initargs=(classifier,)) as pool:
-        results = pool.map(_work, tasks, chunksize=1)
+    gc.freeze()  # the workers' collections skip what they inherit (and leave its pages shared)
+    try:
+        with context.Pool(min(jobs, len(tasks)), initializer=_init, initargs=(classifier,)) as pool:
+            results = pool.map(_work, tasks, chunksize=1)
+    finally:
+        gc.unfreeze()
     frames = []
     carry = {} if carry is None else carry
     in_flight: dict[tuple[str, str], str] = carry.setdefault("senders", {})
@@ -198,11 +226,7 @@ def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[st
     tally = merge_tallies(source, [r.tally for r in results])
     if source.kind == postfix_log.NAME:
         postfix_log.check_recognised(source, tally)
-    frame = pd.concat(frames, ignore_index=True) if frames else to_frame([])
-    for column in CATEGORIES:
-        if not isinstance(frame[column].dtype, pd.CategoricalDtype):
-            frame[column] = frame[column].astype("category")
-    return frame, tally
+    return concat(frames) if frames else to_frame([]), tally
 
 
 def merge_tallies(source: Input, tallies: list[Tally]) -> Tally:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .classify import Classifier, default_classifier
 from .formats import BY_NAME, sniff
-from .frame import to_frame
+from .frame import concat, to_frame
 from .records import Accounting, Record, Tally
 from .sources import Input, InputError, open_inputs
 
@@ -58,7 +58,8 @@ def read_frame(
             accounting.warnings.extend(tally.warnings)
             frames.append(frame)
         else:
-            frames.append(to_frame(list(_records_of(source, accounting, classifier, carry))))
+            with parallel.gc_paused():
+                frames.append(to_frame(list(_records_of(source, accounting, classifier, carry))))
     if not frames:
         return to_frame([])
     return frames[0] if len(frames) == 1 else _concat(frames)
@@ -71,12 +72,7 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if len(zones) == 2:
         local = datetime.now().astimezone().tzinfo
         frames = [f.assign(time=_as_utc(f["time"], local)) for f in frames]
-    frame = pd.concat(frames, ignore_index=True)
-    for column, dtype in frames[0].dtypes.items():
-        categorical = isinstance(dtype, pd.CategoricalDtype)
-        if categorical and not isinstance(frame[column].dtype, pd.CategoricalDtype):
-            frame[column] = frame[column].astype("category")
-    return frame
+    return concat(frames)
 
 
 def _as_utc(times: pd.Series, local: tzinfo | None) -> pd.Series:
