@@ -33,8 +33,9 @@ _PLACEHOLDER = re.compile("|".join(map(re.escape, _PLACEHOLDERS)))
 # "host mx.example.net[192.0.2.1] said: " / "... refused to talk to me: " names the receiving server
 _WRAPPER = re.compile(
     r"^\s{0,8}host [^\s\[]{1,255}\[[^\]\s]{1,64}\](?::\d{1,5})? (?:said|refused to talk to me): ")
-# the receiving server's own name and address, anywhere ("... host mx.example.org [192.0.2.22]: 550 ...")
-_REMOTE = re.compile(r"\bhost [a-z0-9_.-]{1,255} ?\[[0-9a-f:.]{1,45}\]")
+# the receiving server's own name and address, anywhere ("... host mx.example.org [192.0.2.22]: 550 ...");
+# (?<!\whost) is a leading \b checked after the literal, which lets the engine jump to "host"
+_REMOTE = re.compile(r"host(?<!\whost) [a-z0-9_.-]{1,255} ?\[[0-9a-f:.]{1,45}\]")
 # a leading \b or look-behind keeps sre from skipping ahead by first character; the pre-filter may
 # over-match (each list's own patterns decide), so it drops them
 _LEADING_ANCHOR = re.compile(r"^(?:\\b|\(\?<![^()]{1,20}\))")
