@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 # One pass, one alternative per token kind; bounded quantifiers keep it linear on hostile input.
@@ -39,22 +40,22 @@ def _replace_hosts_too(match: re.Match[str]) -> str:
 # either way, and every look-around treats a space like the start or end of the text.  So the text
 # can be replaced word by word, and words recur (the same reply from many recipients): each
 # distinct word is replaced once.  tests/test_textnorm_smtp.py checks the equivalence on real texts.
-_WORDS: dict[str, tuple[str, str]] = {}
-_MAX_WORDS = 200_000
+_NORMALIZED: dict[str, str] = {}
+_RULE_WORDS: dict[str, str] = {}
+_MAX_WORDS = 100_000
 
 
-def _words(text: str) -> list[tuple[str, str]]:
-    """(normalised, rule text) of each space-separated word of ``text``."""
-    words = _WORDS
-    if len(words) > _MAX_WORDS:
-        words.clear()
-    found = []
+def _by_word(text: str, replace: Callable[[re.Match[str]], str], done: dict[str, str]) -> str:
+    """``text`` with placeholders, each distinct word replaced once (``done`` remembers them)."""
+    if len(done) > _MAX_WORDS:
+        done.clear()
+    words = []
     for word in text.split(" "):
-        done = words.get(word)
-        if done is None:
-            done = words[word] = (_TOKENS.sub(_replace, word), _TOKENS.sub(_replace_hosts_too, word))
-        found.append(done)
-    return found
+        found = done.get(word)
+        if found is None:
+            found = done[word] = _TOKENS.sub(replace, word)
+        words.append(found)
+    return _SPACES.sub(" ", " ".join(words)).strip()
 
 
 @lru_cache(maxsize=65536)
@@ -64,10 +65,10 @@ def normalize(text: str) -> str:
     >>> normalize("550 5.1.1 <bob@example.org>: no such user (id 4Q7kF2SGZLvNz6)")
     '550 5.1.1 <*>: no such user (id <id>)'
     """
-    return _SPACES.sub(" ", " ".join([word[0] for word in _words(text)])).strip()
+    return _by_word(text, _replace, _NORMALIZED)
 
 
 @lru_cache(maxsize=65536)
 def rule_text(text: str) -> str:
     """Like :func:`normalize`, host names replaced too: the text classification rules read."""
-    return _SPACES.sub(" ", " ".join([word[1] for word in _words(text)])).strip()
+    return _by_word(text, _replace_hosts_too, _RULE_WORDS)

@@ -76,7 +76,7 @@ _ENVELOPE_START = re.compile(r"; (?:from|to|proto)=")
 _REMOTE_REPLY = re.compile(
     r"(?:host|server) ([^\s\[]{1,300})(?:\[([^\]]{0,100})\])? (?:said|refused to talk to me): "
 )
-_IN_REPLY_TO = re.compile(r"\s*\(in reply to (.{1,40}?) command\)\s*$")
+_IN_REPLY_TO = re.compile(r"\s*\(in reply to (.{1,40}?) command\)\s*$")  # matched at the last "(in reply to"
 _CONNECT = re.compile(r"connect to (\S{1,300}?)\[([^\]]{0,100})\](?::\d+)?: (.*)")
 _LOST = re.compile(r"(?:lost connection with|conversation with) (\S{1,300}?)\[([^\]]{0,100})\]")
 _CONNECT_CATEGORIES = (("refused", "111"), ("timed out", "101"), ("no route", "101"), ("unreachable", "101"))
@@ -198,6 +198,16 @@ def _status_text(text: str | None) -> str | None:
     return (text[:-1] if text.endswith(")") else text) or None
 
 
+def _in_reply_to(reply: str) -> re.Match[str] | None:
+    """The trailing ``(in reply to RCPT TO command)`` of a reply, found from its last opening."""
+    start = reply.rfind("(in reply to ")
+    if start < 0:
+        return None
+    while start > 0 and reply[start - 1].isspace():
+        start -= 1
+    return _IN_REPLY_TO.match(reply, start)
+
+
 def parse_reply(text: str) -> Reply:
     """Remote host/IP, reply code, SMTP command and connection category from a status text."""
     if text[:3].isdigit() and text[3:4] in (" ", "-", ""):  # the usual "250 2.0.0 Ok" first
@@ -208,7 +218,7 @@ def parse_reply(text: str) -> Reply:
     remote = _REMOTE_REPLY.search(text, 0, 400) if " said: " in text or " to talk to me: " in text else None
     if remote:
         host, ip, reply = remote.group(1), remote.group(2), text[remote.end():]
-        command = _IN_REPLY_TO.search(reply)
+        command = _in_reply_to(reply)
         if command:
             reply = reply[: command.start()]
         return Reply(host, ip, *find_reply(reply[:64]), command.group(1) if command else None)
