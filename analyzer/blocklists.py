@@ -156,16 +156,16 @@ def listings(df: pd.DataFrame) -> pd.DataFrame:
         samples = keyed.drop_duplicates("pattern")
         pairs = zip(samples["pattern"], samples["diagnostic"], strict=True)
         by_pattern = {p: _list_of(text) for p, text in pairs if find_listing(text) is not None}
-        failed = keyed.loc[keyed["pattern"].isin(list(by_pattern))]
+        hits = keyed.loc[keyed["pattern"].isin(list(by_pattern))]  # every text of these patterns is a hit
         found = {}
-        for pattern, text in failed[["pattern", "diagnostic"]].drop_duplicates("diagnostic").itertuples(
+        for pattern, text in hits[["pattern", "diagnostic"]].drop_duplicates("diagnostic").itertuples(
                 index=False):
             entry, name = by_pattern[pattern]
             found[text] = Listing(name, listed_item(text, entry), entry.url, entry.how_en, entry.how_de)
     else:
         found = {text: hit for text in failed["diagnostic"].unique()
                  if (hit := find_listing(text)) is not None}
-    hits = failed.loc[failed["diagnostic"].isin(list(found))]
+        hits = failed.loc[failed["diagnostic"].isin(list(found))]
     if hits.empty:
         return pd.DataFrame({c: pd.Series(dtype=STRING) for c in COLUMNS})
     diagnostic = hits["diagnostic"]
