@@ -36,10 +36,23 @@ class Provider:
 
 
 def _suffix_regex(patterns: list[str]) -> re.Pattern[str] | None:
-    """One regex that matches when a pattern covers a whole-label suffix of a name."""
+    """One regex of ``patterns``, for :func:`_covers`."""
     if not patterns:
         return None
-    return re.compile(r"(?:^|\.)(?:" + "|".join(f"(?:{p})" for p in patterns) + r")$")
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def _covers(pattern: re.Pattern[str], name: str) -> bool:
+    """True when ``pattern`` matches the whole name or a whole-label suffix of it (``mx.google.com``
+    is covered by ``google\\.com``).  Tried at each label start, which is faster than searching
+    ``(?:^|\\.)(?:...)$`` through every position."""
+    start = 0
+    while True:
+        if pattern.fullmatch(name, start):
+            return True
+        start = name.find(".", start) + 1
+        if not start:
+            return False
 
 
 @lru_cache(maxsize=1)
@@ -85,9 +98,9 @@ def _any_host() -> re.Pattern[str] | None:
 @lru_cache(maxsize=16384)
 def _by_host(host: str) -> str | None:
     anything = _any_host()
-    if anything is None or anything.search(host) is None:
+    if anything is None or not _covers(anything, host):
         return None
-    return next((p.id for p in _table()[0] if p.host is not None and p.host.search(host)), None)
+    return next((p.id for p in _table()[0] if p.host is not None and _covers(p.host, host)), None)
 
 
 @lru_cache(maxsize=16384)
@@ -98,7 +111,7 @@ def _by_domain(domain: str) -> str | None:
                   if (s := ".".join(labels_[i:])) in suffixes), None)
     if found is not None:
         return found
-    return next((p.id for p in providers if p.domain is not None and p.domain.search(domain)), None)
+    return next((p.id for p in providers if p.domain is not None and _covers(p.domain, domain)), None)
 
 
 @lru_cache(maxsize=65536)
