@@ -63,7 +63,7 @@ def advice(df: pd.DataFrame, hints: Hints, examples: int = 3) -> list[dict[str, 
     labelled = keyed.merge(combos.assign(item=ids)[[*KEYS, "item"]], on=KEYS, how="left")
     order = {side: i for i, side in enumerate(settings()["sides"]["order"])}
     result = sorted(items.values(), key=lambda i: (order.get(i["side"], 9), -i["count"]))
-    for item, chosen in labelled.groupby("item"):
+    for item, chosen in labelled[["item", "domain", "diagnostic", "pattern"]].groupby("item"):
         entry = items[str(item)]
         entry["domains"] = chosen["domain"].value_counts().head(5).to_dict()
         texts = chosen.loc[chosen["diagnostic"].notna()]

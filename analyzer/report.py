@@ -121,6 +121,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
                                row["rule"])
         row["hint"] = hint["title"] if hint else ""
     items = advice.advice(df, hints)
+    domains = frame.by_domain(df)
     with_provider = providers.with_provider(df)
     accounting_data = accounting.to_dict()
     if redacted:
@@ -142,7 +143,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "code_classes": rows(frame.by_code_class(df)),
         "enhanced_codes": _with_hints(rows(frame.by_enhanced_code(df).head(top)), hints, "enhanced_code"),
         "reply_codes": _with_hints(rows(frame.by_reply_code(df).head(top)), hints, "code"),
-        "domains": rows(frame.by_domain(df).head(top)),
+        "domains": rows(domains.head(top)),
         "providers": rows(providers.by_provider(with_provider).head(top)),
         "reasons": rows(frame.by_reason(df)),
         "inbound": rows(frame.by_reason(df.loc[df["status"] == "rejected"]).head(top)),
@@ -151,7 +152,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "diagnostics": diagnostics,
         "timeline": rows(frame.over_time(df)),
         "timeline_classes": rows(frame.over_time(df, by="code_class")),
-        "domain_sections": _domain_sections(df, diagnostics, items, top),
+        "domain_sections": _domain_sections(domains, diagnostics, items, top),
         "messages": _messages(df, top),
         "accounting": accounting_data,
     }
@@ -192,11 +193,11 @@ def _messages(df: pd.DataFrame, top: int) -> dict[str, Any] | None:
     }
 
 
-def _domain_sections(df: pd.DataFrame, diagnostics: list[dict[str, Any]], items: list[dict[str, Any]],
+def _domain_sections(domains: pd.DataFrame, diagnostics: list[dict[str, Any]], items: list[dict[str, Any]],
                      top: int) -> list[dict[str, Any]]:
-    """The domains with the most failures, each with its figures, example diagnostics and hints."""
-    table = frame.by_domain(df)
-    table = table.loc[table["failures"] > 0].head(min(top, 10))
+    """The domains with the most failures (of :func:`analyzer.frame.by_domain`), each with its figures,
+    example diagnostics and hints."""
+    table = domains.loc[domains["failures"] > 0].head(min(top, 10))
     sections = []
     for domain in rows(table):
         texts = [d for d in diagnostics if d["domain"] == domain["domain"]]
