@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import tomllib
 from pathlib import Path
 
@@ -103,3 +104,6 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
             click.echo(text, nl=False)
     except OSError as error:
         raise UsageFailure(f"cannot write {error.filename}: {error.strerror}") from None
+    # The process ends next: its last garbage collection need not walk every object it made
+    # (a tenth of a second after a large log).
+    gc.freeze()
