@@ -2,6 +2,9 @@
 
 >>> import analyzer
 >>> df = analyzer.load("samples/maillog")          # doctest: +SKIP
+
+The names below are loaded on first use, so that ``analyzer.cli`` can start parsing before
+pandas is imported.
 """
 
 from __future__ import annotations
@@ -9,22 +12,38 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from collections.abc import Iterable
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-from .classify import Classifier
-from .frame import to_frame
-from .pipeline import read_frame, read_records
-from .records import Accounting, Record
-from .report import render_html, render_text, summarize
-from .sources import InputError
+    from .classify import Classifier
+    from .frame import to_frame
+    from .pipeline import read_frame, read_records
+    from .records import Accounting, Record
+    from .report import render_html, render_text, summarize
+    from .sources import InputError
 
+_HOMES = {
+    "Classifier": "classify", "to_frame": "frame", "read_frame": "pipeline", "read_records": "pipeline",
+    "Accounting": "records", "Record": "records", "render_html": "report", "render_text": "report",
+    "summarize": "report", "InputError": "sources",
+}
 __all__ = [
     "Accounting", "Classifier", "InputError", "Record", "load", "read_frame", "read_records", "render_html",
     "render_text", "summarize", "to_frame",
 ]
 
 
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def load(inputs: str | Iterable[str], accounting: Accounting | None = None) -> pd.DataFrame:
     """Read logs and bounce messages into a DataFrame of records (one row per attempt or recipient)."""
+    from .pipeline import read_frame
+
     return read_frame(inputs, accounting)

@@ -10,19 +10,9 @@ import click
 
 from . import __version__
 from .classify import Classifier, load_rules, merge_rules
-from .frame import redact
 from .hints import LANGUAGES, Hints
 from .pipeline import read_frame
 from .records import Accounting
-from .report import (
-    render_html,
-    render_text,
-    summarize,
-    write_csv,
-    write_json,
-    write_parquet,
-    write_text,
-)
 from .sources import InputError
 
 EXIT_USAGE = 2
@@ -43,6 +33,13 @@ def _knowledge(lang: str, hints_file: str | None) -> tuple[Hints, Classifier | N
         return Hints.load(lang, Path(hints_file)), Classifier(merge_rules(load_rules(), user_rules))
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
         raise UsageFailure(f"{hints_file}: not a usable hints file: {error}") from None
+
+
+def _prepare_report(lang: str) -> None:
+    """Load pandas and the report's modules and templates (while worker processes parse)."""
+    from . import report
+
+    report.prepare(lang)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,9 +77,13 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
     hints, classifier = _knowledge(lang, hints_file)
     accounting = Accounting()
     try:
-        df = read_frame(list(inputs), accounting, classifier=classifier, jobs=jobs)
+        df = read_frame(list(inputs), accounting, classifier=classifier, jobs=jobs,
+                        while_parsing=lambda: _prepare_report(lang))
     except InputError as error:
         raise UsageFailure(str(error)) from None
+    from .frame import redact
+    from .report import render_html, render_text, summarize, write_csv, write_json, write_parquet, write_text
+
     if redact_addresses:
         df = redact(df)
     for warning in accounting.warnings:

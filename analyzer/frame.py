@@ -6,43 +6,49 @@ Nothing here knows about file formats or templates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-from operator import attrgetter
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 from pandas.api.types import union_categoricals
 
-from .records import COLUMNS, CORE_COLUMNS, Record
+from .records import Record
+from .table import CATEGORIES, to_table
 from .textnorm import rule_text
 
 STRING = pd.StringDtype("pyarrow")
-CATEGORIES = ("host", "status", "code_class", "reason", "transport", "parser", "category", "smtp_command")
 ATTEMPT_STATUSES = ("sent", "deferred", "bounced", "expired")
 TIMELINE_STATUSES = ("sent", "deferred", "bounced", "expired", "rejected")
 CODE_CLASSES = ("2", "4", "5", "none")
-#: Column order of the records DataFrame: the export contract first, then the extra columns.
-ORDER = list(CORE_COLUMNS) + [c for c in COLUMNS if c not in CORE_COLUMNS]
 OUTCOMES = ("sent", "deferred", "bounced", "expired", "rejected", "complaint", "autoreply")
 
 
 def to_frame(records: Iterable[Record]) -> pd.DataFrame:
     """A DataFrame with one row per record: the export columns first, then the extra ones."""
-    records = records if isinstance(records, list) else list(records)
-    columns = {name: list(map(attrgetter(name), records)) for name in COLUMNS}  # one C loop per column
-    data: dict[str, Any] = {"time": _times(columns.pop("time"))}
-    for name, values in columns.items():
-        if name == "hard":
-            data[name] = pd.array(values, dtype="boolean")
+    return from_table(to_table(records))
+
+
+def from_table(table: pa.Table) -> pd.DataFrame:
+    """The records DataFrame of a table of :func:`analyzer.table.to_table`: strings as pyarrow-backed
+    strings, categories as categoricals, times as datetime64[us] (UTC-aware when the table's are)."""
+    data: dict[str, Any] = {}
+    for name in table.column_names:
+        chunked = table.column(name)
+        column = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()  # (which copies)
+        if name == "time":
+            times = pd.Series(column.to_numpy(zero_copy_only=False).astype("datetime64[us]"))
+            data[name] = times.dt.tz_localize("UTC") if column.type.tz else times
+        elif name == "hard":
+            values = column.fill_null(False).to_numpy(zero_copy_only=False)
+            data[name] = pd.arrays.BooleanArray(values, column.is_null().to_numpy(zero_copy_only=False))
         elif name in CATEGORIES:
-            data[name] = _categorical(values)
-        elif values.count(None) == len(values):  # many columns are empty for a whole input
-            data[name] = pd.arrays.ArrowStringArray(pa.nulls(len(values), type=pa.large_string()))
+            codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            categories = pd.Index(column.dictionary.to_pylist(), dtype=STRING)
+            data[name] = pd.Categorical.from_codes(codes, categories=categories)
         else:
-            data[name] = pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
-    return pd.DataFrame({name: data[name] for name in ORDER})
+            data[name] = pd.arrays.ArrowStringArray(column)
+    return pd.DataFrame(data)
 
 
 def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -70,24 +76,6 @@ def as_string(values: pd.Series) -> pd.Series:
     dictionary = pa.array(values.cat.categories.astype(object).tolist(), type=pa.large_string())
     decoded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).dictionary_decode()
     return pd.Series(pd.arrays.ArrowStringArray(decoded), index=values.index, name=values.name)
-
-
-def _categorical(values: Sequence[str | None]) -> pd.Categorical:
-    """A categorical built through Arrow's dictionary encoding (much faster than from Python objects)."""
-    encoded = pa.array(values, type=pa.string()).dictionary_encode()
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    categories = pd.Index(encoded.dictionary.to_pylist(), dtype=STRING)
-    return pd.Categorical.from_codes(codes, categories=categories)
-
-
-def _times(values: list[datetime | None]) -> pd.Series:
-    """Timezone-aware (UTC) when every stamp carries an offset, else naive local time."""
-    aware = [v for v in values if v is not None and v.tzinfo is not None]
-    if aware and len(aware) == sum(v is not None for v in values):
-        return pd.Series(pd.to_datetime(values, utc=True))
-    if aware:  # mixed: keep the wall clock of offset stamps rather than drop them
-        values = [v.replace(tzinfo=None) if v is not None else None for v in values]
-    return pd.Series(pd.to_datetime(values), dtype="datetime64[us]")
 
 
 def attempts(df: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Large plain inputs (Postfix logs, LF mboxes) parsed in byte ranges on several cores, joined in order.
 
-Each range is parsed, classified and turned into a DataFrame in a worker process; the parent joins
-senders across log ranges (a recipient line whose ``qmgr`` line lies in an earlier range) and merges
-the per-range tallies into one tally per input.  The result equals the sequential one.
+Each range is parsed, classified and turned into an Arrow table in a worker process; the parent joins
+senders across log ranges (a recipient line whose ``qmgr`` line lies in an earlier range), merges
+the per-range tallies into one tally per input and makes one DataFrame.  The result equals the
+sequential one.  Nothing here imports pandas before the workers have started, so that a caller
+can load it (and the report's modules) while they parse: see ``while_parsing``.
 """
 
 from __future__ import annotations
@@ -14,19 +16,23 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .classify import Classifier, default_classifier
 from .formats import mailbox, postfix_log
-from .frame import concat, to_frame
 from .records import COUNTERS, Record, Tally
 from .sources import Input
+from .table import concat_tables, to_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Bytes per range: about one second of work for one core.
 CHUNK_BYTES = {postfix_log.NAME: 24 * 1024 * 1024, mailbox.NAME: 6 * 1024 * 1024}
@@ -49,7 +55,7 @@ class Task:
 class Result:
     """What a worker sends back for one range."""
 
-    frame: pd.DataFrame
+    table: pa.Table
     tally: Tally
     senders: dict[tuple[str, str], str] = field(default_factory=dict)
     unknown_removed: set[tuple[str, str]] = field(default_factory=set)
@@ -74,15 +80,15 @@ def worth_splitting(source: Input, jobs: int) -> bool:
     return source.path.stat().st_size > 2 * CHUNK_BYTES[source.kind]
 
 
-def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: dict[str, Any]
-                      ) -> tuple[pd.DataFrame, Tally] | None:
+def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: dict[str, Any],
+                      while_parsing: Callable[[], None] | None = None) -> tuple[pd.DataFrame, Tally] | None:
     """(frame, tally) of an input parsed on several processes, or None when one process is better.
 
     A large compressed log or mbox is first decompressed to a temporary file, which can then be
     read in ranges (decompressing costs far less than the parsing it lets run in parallel).
     """
     if worth_splitting(source, jobs):
-        return parse_split(source, classifier, jobs, carry)
+        return parse_split(source, classifier, jobs, carry, while_parsing)
     if not worth_spooling(source, jobs):
         return None
     with tempfile.TemporaryDirectory(prefix="analyzer-") as folder:
@@ -95,7 +101,7 @@ def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: d
         spooled = dataclasses.replace(source, path=plain)
         if not worth_splitting(spooled, jobs):
             return None
-        return parse_split(spooled, classifier, jobs, carry)
+        return parse_split(spooled, classifier, jobs, carry, while_parsing)
 
 
 def worth_spooling(source: Input, jobs: int) -> bool:
@@ -109,17 +115,22 @@ def worth_spooling(source: Input, jobs: int) -> bool:
     return source.path.stat().st_size > CHUNK_BYTES[source.kind] // 4
 
 
-def plan(source: Input, jobs: int = 1) -> list[Task]:
-    """Ranges of at most about CHUNK_BYTES that end at a separator, with the number of their first unit.
+def range_count(source: Input, jobs: int) -> int:
+    """How many ranges :func:`plan` cuts: a multiple of ``jobs``, each at most about CHUNK_BYTES."""
+    assert source.path is not None
+    jobs = max(1, jobs)
+    return jobs * math.ceil(source.path.stat().st_size / (jobs * CHUNK_BYTES[source.kind]))
 
-    The number of ranges is a multiple of ``jobs`` and the ranges are of equal size, so that no
-    process is left with a last small range while the others wait.
+
+def plan(source: Input, jobs: int = 1) -> Iterator[Task]:
+    """Ranges of equal size that end at a separator, with the number of their first unit.
+
+    There are :func:`range_count` of them, so that no process is left with a last small range
+    while the others wait.  Read lazily: the first ranges are parsed while later ones are cut.
     """
     assert source.path is not None
-    total, separator = source.path.stat().st_size, _SEPARATOR[source.kind]
-    ranges = max(1, jobs) * math.ceil(total / (max(1, jobs) * CHUNK_BYTES[source.kind]))
-    size = max(1, math.ceil(total / max(1, ranges)))
-    tasks: list[Task] = []
+    separator = _SEPARATOR[source.kind]
+    size = max(1, math.ceil(source.path.stat().st_size / max(1, range_count(source, jobs))))
     start, first = 0, 1
     with open(source.path, "rb") as raw:
         while block := raw.read(size):
@@ -129,10 +140,9 @@ def plan(source: Input, jobs: int = 1) -> list[Task]:
             else:
                 block += _until_next_message(raw)
                 units = block.count(separator) + block.startswith(b"From ")
-            tasks.append(Task(source, start, start + len(block), first))
+            yield Task(source, start, start + len(block), first)
             start += len(block)
             first += units
-    return tasks
 
 
 def _until_next_message(raw: object) -> bytes:
@@ -185,48 +195,59 @@ def _parse_range(task: Task) -> Result:
     classify = (_classifier or default_classifier()).classify
     if kind == postfix_log.NAME:
         chunk = postfix_log.Chunk(task.source, tally, data, task.first)
-        frame = _frame(chunk.records(), classify)
-        return Result(frame, tally, chunk.senders, chunk.unknown_removed)
-    return Result(_frame(mailbox.parse_range(task.source, tally, data, task.first), classify), tally)
+        table = _table(chunk.records(), classify)
+        return Result(table, tally, chunk.senders, chunk.unknown_removed)
+    return Result(_table(mailbox.parse_range(task.source, tally, data, task.first), classify), tally)
 
 
-def _frame(records: Iterator[Record], classify: object) -> pd.DataFrame:
-    return to_frame([classify(record) for record in records])  # type: ignore[operator]
+def _table(records: Iterator[Record], classify: Callable[[Record], Record]) -> pa.Table:
+    return to_table([classify(record) for record in records])
 
 
-def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[str, Any] | None = None
-                ) -> tuple[pd.DataFrame, Tally]:
+def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[str, Any] | None = None,
+                while_parsing: Callable[[], None] | None = None) -> tuple[pd.DataFrame, Tally]:
     """The records DataFrame and the tally of one large input, parsed by ``jobs`` processes.
 
-    ``carry`` holds the Postfix senders in flight before this input and receives those after it.
+    ``carry`` holds the Postfix senders in flight before this input and receives those after it;
+    ``while_parsing`` runs in this process once the workers have started.
     """
-    tasks = plan(source, jobs)
     context = multiprocessing.get_context("fork")
     gc.freeze()  # the workers' collections skip what they inherit (and leave its pages shared)
     try:
-        with context.Pool(min(jobs, len(tasks)), initializer=_init, initargs=(classifier,)) as pool:
-            results = pool.map(_work, tasks, chunksize=1)
+        with context.Pool(min(jobs, range_count(source, jobs)), initializer=_init,
+                          initargs=(classifier,)) as pool:
+            parsed = pool.imap(_work, plan(source, jobs), chunksize=1)
+            if while_parsing is not None:
+                while_parsing()
+            results = list(parsed)
     finally:
         gc.unfreeze()
-    frames = []
     carry = {} if carry is None else carry
     in_flight: dict[tuple[str, str], str] = carry.setdefault("senders", {})
+    tables = []
     for result in results:
-        frame = result.frame
-        missing = frame["sender"].isna() & frame["queue_id"].notna()
-        if missing.any() and in_flight:
-            keys = list(zip(frame.loc[missing, "host"].astype("string"), frame.loc[missing, "queue_id"],
-                            strict=True))
-            found = [in_flight.get(key) for key in keys]
-            frame.loc[missing, "sender"] = pd.array(found, dtype=frame["sender"].dtype)
-        frames.append(frame)
+        tables.append(_join_senders(result.table, in_flight))
         for key in result.unknown_removed:
             in_flight.pop(key, None)
         in_flight.update(result.senders)
     tally = merge_tallies(source, [r.tally for r in results])
     if source.kind == postfix_log.NAME:
         postfix_log.check_recognised(source, tally)
-    return concat(frames) if frames else to_frame([]), tally
+    from .frame import from_table
+
+    return from_table(concat_tables(tables) if tables else to_table([])), tally
+
+
+def _join_senders(table: pa.Table, in_flight: dict[tuple[str, str], str]) -> pa.Table:
+    """``table`` with the senders of records whose ``qmgr`` line lay in an earlier range."""
+    missing = pc.and_(pc.is_null(table["sender"]), pc.is_valid(table["queue_id"]))
+    if not in_flight or not pc.any(missing).as_py():
+        return table
+    rows = pc.indices_nonzero(missing)
+    keys = zip(table["host"].take(rows).to_pylist(), table["queue_id"].take(rows).to_pylist(), strict=True)
+    found = pa.array([in_flight.get(key) for key in keys], type=table.schema.field("sender").type)
+    sender = pc.replace_with_mask(table["sender"].combine_chunks(), missing.combine_chunks(), found)
+    return table.set_column(table.schema.get_field_index("sender"), "sender", sender)
 
 
 def merge_tallies(source: Input, tallies: list[Tally]) -> Tally:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import lzma
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, tzinfo
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .classify import Classifier, default_classifier
 from .formats import BY_NAME, sniff
-from .frame import concat, to_frame
 from .records import Accounting, Record, Tally
 from .sources import Input, InputError, open_inputs
+
+if TYPE_CHECKING:  # pandas is imported when the first DataFrame is made (see read_frame)
+    import pandas as pd
 
 
 def read_records(
@@ -38,18 +38,29 @@ def read_frame(
     accounting: Accounting | None = None,
     classifier: Classifier | None = None,
     jobs: int | None = None,
+    while_parsing: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
-    """All records as one DataFrame; large plain logs are parsed on ``jobs`` cores (default: all)."""
+    """All records as one DataFrame; large plain logs are parsed on ``jobs`` cores (default: all).
+
+    ``while_parsing`` is called once, while worker processes parse (or after parsing when none
+    were needed): the command line loads pandas and the report's modules there.
+    """
     from . import parallel
 
     accounting = accounting if accounting is not None else Accounting()
     classifier = classifier or default_classifier()
     jobs = parallel.jobs_available() if jobs is None else jobs
     frames = []
+    pending = [while_parsing] if while_parsing is not None else []
+
+    def run_pending() -> None:
+        while pending:
+            pending.pop()()
+
     carry: dict[str, Any] = {}  # state one input hands to the next (Postfix senders in flight)
     for source in open_inputs(_specs(inputs), sniff):
         try:
-            done = parallel.parse_if_worth_it(source, classifier, jobs, carry)
+            done = parallel.parse_if_worth_it(source, classifier, jobs, carry, run_pending)
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
             raise InputError(f"{source.name}: cannot read: {error}") from None
         if done is not None:
@@ -59,15 +70,24 @@ def read_frame(
             frames.append(frame)
         else:
             with parallel.gc_paused():
-                frames.append(to_frame(list(_records_of(source, accounting, classifier, carry))))
+                frames.append(_to_frame(list(_records_of(source, accounting, classifier, carry))))
+    run_pending()
     if not frames:
-        return to_frame([])
+        return _to_frame([])
     return frames[0] if len(frames) == 1 else _concat(frames)
+
+
+def _to_frame(records: list[Record]) -> pd.DataFrame:
+    from .frame import to_frame  # pandas: loaded on first use
+
+    return to_frame(records)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """One frame; if some inputs carry time zones and others not, naive times are taken as this
     machine's local time (classic syslog stamps are the server's local time) and all become UTC."""
+    from .frame import concat
+
     zones = {getattr(f["time"].dtype, "tz", None) is not None for f in frames if len(f)}
     if len(zones) == 2:
         local = datetime.now().astimezone().tzinfo

@@ -274,6 +274,13 @@ def _svg_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
+def prepare(lang: str = "en") -> None:
+    """Compile the templates ahead of rendering."""
+    environment = _environment(lang)
+    for name in ("report.html.j2", "summary.txt.j2", "charts/bars.svg.j2", "charts/timeline.svg.j2"):
+        environment.get_template(name)
+
+
 def render(template: str, summary: dict[str, Any], **extra: Any) -> str:
     """One template rendered with the summary."""
     return _environment(summary.get("lang", "en")).get_template(template).render(s=summary, **extra)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 
 from analyzer import frame
-from analyzer.records import Record
+from analyzer.records import CORE_COLUMNS, Record
 
 
 def rec(status: str, domain: str, diagnostic: str | None = None, minute: int = 0, **extra: object) -> Record:
@@ -41,7 +41,7 @@ def df() -> pd.DataFrame:
 
 def test_columns_and_dtypes() -> None:
     data = df()
-    assert list(data.columns[:15]) == list(frame.CORE_COLUMNS)
+    assert list(data.columns[:15]) == list(CORE_COLUMNS)
     assert data["recipient"].dtype == pd.StringDtype("pyarrow")
     assert isinstance(data["status"].dtype, pd.CategoricalDtype)
     assert str(data["hard"].dtype) == "boolean"
