@@ -11,6 +11,7 @@ import click
 from . import __version__
 from .classify import Classifier, load_rules, merge_rules
 from .hints import LANGUAGES, Hints
+from .parallel import jobs_available
 from .pipeline import read_frame
 from .records import Accounting
 from .sources import InputError
@@ -88,7 +89,8 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
         df = redact(df)
     for warning in accounting.warnings:
         click.echo(f"analyze: warning: {warning}", err=True)
-    summary = summarize(df, accounting, top=top, hints=hints, redacted=redact_addresses)
+    summary = summarize(df, accounting, top=top, hints=hints, redacted=redact_addresses,
+                        jobs=jobs or jobs_available())
     try:
         if html_path:
             write_text(html_path, render_html(summary))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,6 +39,7 @@ CHUNK_BYTES = {postfix_log.NAME: 24 * 1024 * 1024, mailbox.NAME: 6 * 1024 * 1024
 #: Where a range may end: after a newline (logs), before a ``From `` line after a blank line (mbox).
 _SEPARATOR = {postfix_log.NAME: b"\n", mailbox.NAME: b"\n\nFrom "}
 _classifier: Classifier | None = None
+T = TypeVar("T")
 
 
 @dataclass
@@ -178,6 +179,40 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def forked(function: Callable[[], T]) -> Callable[[], T]:
+    """Start ``function`` in a forked child process now; the returned callable waits for its
+    (pickled) result.  The child shares the parent's data as it was at the fork, without copying.
+    Where fork is not available, ``function`` simply runs here."""
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not Linux
+        value = function()
+        return lambda: value
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            sending.send((True, function()))
+        except BaseException as error:  # handed to the parent, which raises it
+            sending.send((False, error))
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    sending.close()
+
+    def result() -> T:
+        try:
+            done, value = receiving.recv()
+        except EOFError:
+            raise RuntimeError(f"a helper process died (exit status {process.exitcode})") from None
+        finally:
+            process.join()
+        if not done:
+            raise value
+        return value
+
+    return result
 
 
 def _work(task: Task) -> Result:

@@ -19,7 +19,7 @@ from typing import IO, Any
 import jinja2
 import pandas as pd
 
-from . import __version__, advice, blocklists, frame, providers, unknowns
+from . import __version__, advice, blocklists, frame, parallel, providers, unknowns
 from .hints import Hints
 from .records import Accounting
 
@@ -93,12 +93,17 @@ def rows(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hints | None = None,
-              redacted: bool = False) -> dict[str, Any]:
+              redacted: bool = False, jobs: int = 1) -> dict[str, Any]:
     """Every table of the report as plain data (also the ``--json`` export).
 
     ``redacted`` only records that the caller masked addresses (see :func:`analyzer.frame.redact`).
+    With ``jobs`` > 1 the failure tables (:func:`_failures`) are made in a forked process meanwhile.
     """
     hints = hints or Hints.load()
+    def failures_here() -> dict[str, Any]:
+        return _failures(df, top, hints)
+
+    failures = parallel.forked(failures_here) if jobs > 1 else failures_here
     status = frame.by_status(df)
     counts = dict(zip(status["status"], status["count"], strict=True))
     attempts = sum(counts.get(s, 0) for s in frame.ATTEMPT_STATUSES)
@@ -115,18 +120,11 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "from_logs": int((frame.as_string(df["parser"]) == "postfix-log").sum()),
         "from_messages": int((frame.as_string(df["parser"]) != "postfix-log").sum()),
     }
-    diagnostics = rows(frame.top_diagnostics(df, per_domain=3, limit=top))
-    for row in diagnostics:
-        hint = advice.hint_for(hints, row["enhanced_code"], row["smtp_code"], row["category"], row["reason"],
-                               row["rule"])
-        row["hint"] = hint["title"] if hint else ""
-    items = advice.advice(df, hints)
     domains = frame.by_domain(df)
-    with_provider = providers.with_provider(df)
     accounting_data = accounting.to_dict()
     if redacted:
         accounting_data = _redact_strings(accounting_data)
-    return {
+    summary = {
         "version": __version__,
         "generated": datetime.now().astimezone().isoformat(timespec="seconds"),
         "lang": hints.lang,
@@ -136,25 +134,46 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
                    "last": _plain(timed.max()) if len(timed) else None},
         "headline": headline,
         "verdict": advice.verdict(headline, hints.lang),
-        "actions": advice.top_actions(items),
-        "sides": advice.sides(items, hints.lang),
-        "advice": items[:top],
+        "actions": [], "sides": [], "advice": [],  # from _failures, below
         "status": rows(status),
         "code_classes": rows(frame.by_code_class(df)),
         "enhanced_codes": _with_hints(rows(frame.by_enhanced_code(df).head(top)), hints, "enhanced_code"),
         "reply_codes": _with_hints(rows(frame.by_reply_code(df).head(top)), hints, "code"),
         "domains": rows(domains.head(top)),
-        "providers": rows(providers.by_provider(with_provider).head(top)),
+        "providers": rows(providers.by_provider(providers.with_provider(df)).head(top)),
         "reasons": rows(frame.by_reason(df)),
         "inbound": rows(frame.by_reason(df.loc[df["status"] == "rejected"]).head(top)),
-        "blocklists": rows(_outbound_first(blocklists.listings(df)).head(top)),
-        "unknowns": rows(unknowns.unknowns(df, limit=top)),
-        "diagnostics": diagnostics,
+        "blocklists": [], "unknowns": [], "diagnostics": [],
         "timeline": rows(frame.over_time(df)),
         "timeline_classes": rows(frame.over_time(df, by="code_class")),
-        "domain_sections": _domain_sections(domains, diagnostics, items, top),
+        "domain_sections": [],
         "messages": _messages(df, top),
         "accounting": accounting_data,
+    }
+    failed = failures()
+    items = failed.pop("items")
+    summary.update(
+        failed,
+        actions=advice.top_actions(items),
+        sides=advice.sides(items, hints.lang),
+        advice=items[:top],
+        domain_sections=_domain_sections(domains, failed["diagnostics"], items, top),
+    )
+    return summary
+
+
+def _failures(df: pd.DataFrame, top: int, hints: Hints) -> dict[str, Any]:
+    """The tables about failures: advice, top diagnostics with their hints, blocklists, unknowns."""
+    diagnostics = rows(frame.top_diagnostics(df, per_domain=3, limit=top))
+    for row in diagnostics:
+        hint = advice.hint_for(hints, row["enhanced_code"], row["smtp_code"], row["category"], row["reason"],
+                               row["rule"])
+        row["hint"] = hint["title"] if hint else ""
+    return {
+        "items": advice.advice(df, hints),
+        "diagnostics": diagnostics,
+        "blocklists": rows(_outbound_first(blocklists.listings(df)).head(top)),
+        "unknowns": rows(unknowns.unknowns(df, limit=top)),
     }
 
 

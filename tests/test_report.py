@@ -8,8 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
+
 from analyzer.charts import bars, nice_ticks, timeline
 from analyzer.frame import to_frame
+from analyzer.parallel import forked
+from analyzer.pipeline import read_frame
 from analyzer.records import Accounting, Record, Tally
 from analyzer.report import charts, render_html, render_text, summarize, write_json
 
@@ -133,3 +137,23 @@ def test_timeline_geometry_stacks_outcomes_and_scales_to_round_ticks() -> None:
     assert top_of_sent == {round(bottom - 90 * plot / 300, 1), round(bottom - 240 * plot / 300, 1)}
     assert nice_ticks(7) == [0, 2, 4, 6, 8] and nice_ticks(0) == [0, 1]
     assert timeline([], ["sent"]) is None and bars([], [], "none") is None
+
+
+def test_summary_made_with_a_helper_process_equals_the_one_made_here(generate) -> None:
+    log, _ = generate("--lines", "6000", "--seed", "5")
+    accounting = Accounting()
+    df = read_frame([str(log)], accounting, jobs=1)
+    here = summarize(df, accounting, top=7, jobs=1)
+    helped = summarize(df, accounting, top=7, jobs=2)
+    here.pop("generated"), helped.pop("generated")
+    assert list(here) == list(helped) and here == helped
+    assert here["blocklists"] and here["diagnostics"] and here["advice"]
+
+
+def test_a_helper_process_hands_back_its_error() -> None:
+    def fails() -> None:
+        raise ValueError("no such table")
+
+    with pytest.raises(ValueError, match="no such table"):
+        forked(fails)()
+    assert forked(lambda: 6 * 7)() == 42
