@@ -353,14 +353,15 @@ class _Parser:
         enhanced = enhanced or stated  # logs of Postfix before 2.3 have no dsn=
         if remote_mta is None and relay != "none":
             remote_mta, remote_ip = _split_host_ip(relay)
+        # Positional, in Record's field order (twice as fast as keywords on the hottest path):
+        # time, host, queue_id, sender, recipient, domain, status, smtp_code, enhanced_code, code_class,
+        # diagnostic, remote_mta, reason, hard, source, parser, remote_ip, transport, smtp_command,
+        # category, rule, message_id, orig_from, orig_to
         return Record(
-            time=self.time(m), host=host, queue_id=qid,
-            sender=self.senders.get((host, qid)), recipient=recipient, domain=_domain(recipient),
-            status=status, smtp_code=smtp_code, enhanced_code=enhanced,
-            code_class=code_class(enhanced, smtp_code), diagnostic=text or None,
-            remote_mta=remote_mta, reason=None, hard=None, source=where, parser=NAME,
-            remote_ip=remote_ip, transport=prog.rpartition("/")[2], smtp_command=command,
-            category=category, orig_to=orig_to,
+            self.time(m), host, qid, self.senders.get((host, qid)), recipient, _domain(recipient),
+            status, smtp_code, enhanced, code_class(enhanced, smtp_code),
+            text or None, remote_mta, None, None, where, NAME, remote_ip, prog.rpartition("/")[2], command,
+            category, None, None, None, orig_to,
         )
 
     def qmgr(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
