@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import click
+import pyarrow as pa
 
 from . import __version__
 from .classify import Classifier, load_rules, merge_rules
@@ -75,6 +76,9 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
     .gz, .bz2 and .xz files are read by content, whatever their name.
     """
+    # Arrow's default allocator (mimalloc) made this short-lived process 3 % slower, measured on a
+    # 1M-line log: most of its Arrow memory is written once and freed at exit.
+    pa.set_memory_pool(pa.system_memory_pool())
     hints, classifier = _knowledge(lang, hints_file)
     accounting = Accounting()
     try:

@@ -64,5 +64,5 @@ def concat_tables(tables: list[pa.Table]) -> pa.Table:
     if len(zoned) == 2:
         tables = [t.set_column(t.schema.get_field_index("time"), "time", pc.cast(t["time"], LOCAL_TIME))
                   if t.schema.field("time").type == UTC_TIME else t for t in tables]
-    # the system allocator: mimalloc (pyarrow's default) takes 3 to 8 times longer for this copy
+    # the system allocator: mimalloc (pyarrow's default) took 3 to 8 times longer for this copy
     return pa.concat_tables(tables).unify_dictionaries().combine_chunks(memory_pool=pa.system_memory_pool())
