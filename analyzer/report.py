@@ -97,7 +97,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
     """Every table of the report as plain data (also the ``--json`` export).
 
     ``redacted`` only records that the caller masked addresses (see :func:`analyzer.frame.redact`).
-    With ``jobs`` > 1 the failure tables (:func:`_failures`) are made in a forked process meanwhile.
+    With ``jobs`` > 1 the tables of :func:`_failures` are made in a forked process meanwhile.
     """
     hints = hints or Hints.load()
     def failures_here() -> dict[str, Any]:
@@ -134,13 +134,13 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
                    "last": _plain(timed.max()) if len(timed) else None},
         "headline": headline,
         "verdict": advice.verdict(headline, hints.lang),
-        "actions": [], "sides": [], "advice": [],  # from _failures, below
+        "actions": [], "sides": [], "advice": [],  # below, with the tables of _failures
         "status": rows(status),
         "code_classes": rows(frame.by_code_class(df)),
         "enhanced_codes": _with_hints(rows(frame.by_enhanced_code(df).head(top)), hints, "enhanced_code"),
         "reply_codes": _with_hints(rows(frame.by_reply_code(df).head(top)), hints, "code"),
         "domains": rows(domains.head(top)),
-        "providers": rows(providers.by_provider(providers.with_provider(df)).head(top)),
+        "providers": [],
         "reasons": rows(frame.by_reason(df)),
         "inbound": rows(frame.by_reason(df.loc[df["status"] == "rejected"]).head(top)),
         "blocklists": [], "unknowns": [], "diagnostics": [],
@@ -150,8 +150,8 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "messages": _messages(df, top),
         "accounting": accounting_data,
     }
+    items = advice.advice(df, hints)
     failed = failures()
-    items = failed.pop("items")
     summary.update(
         failed,
         actions=advice.top_actions(items),
@@ -163,15 +163,16 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
 
 
 def _failures(df: pd.DataFrame, top: int, hints: Hints) -> dict[str, Any]:
-    """The tables about failures: advice, top diagnostics with their hints, blocklists, unknowns."""
+    """The tables that look up hints, providers and blocklists per distinct value: top diagnostics,
+    providers, blocklists, unknowns."""
     diagnostics = rows(frame.top_diagnostics(df, per_domain=3, limit=top))
     for row in diagnostics:
         hint = advice.hint_for(hints, row["enhanced_code"], row["smtp_code"], row["category"], row["reason"],
                                row["rule"])
         row["hint"] = hint["title"] if hint else ""
     return {
-        "items": advice.advice(df, hints),
         "diagnostics": diagnostics,
+        "providers": rows(providers.by_provider(providers.with_provider(df)).head(top)),
         "blocklists": rows(_outbound_first(blocklists.listings(df)).head(top)),
         "unknowns": rows(unknowns.unknowns(df, limit=top)),
     }
