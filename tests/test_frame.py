@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
+import pyarrow as pa
 
 from analyzer import frame
 from analyzer.records import CORE_COLUMNS, Record
+from analyzer.table import concat_tables, to_table
 
 
 def rec(status: str, domain: str, diagnostic: str | None = None, minute: int = 0, **extra: object) -> Record:
@@ -91,3 +93,29 @@ def test_timezone_aware_times_stay_aware() -> None:
 def test_empty_frame_groupings() -> None:
     empty = frame.to_frame([])
     assert frame.by_status(empty).empty and frame.top_diagnostics(empty).empty and frame.over_time(empty).empty
+
+
+def test_arrow_table_round_trip_keeps_values_and_dtypes() -> None:
+    records = [*RECORDS, rec("bounced", "example.net", None, 9, hard=None)]
+    table = to_table(records)
+    assert table.column_names == list(frame.to_frame(records).columns)
+    assert pa.types.is_dictionary(table.schema.field("status").type)
+    again = frame.from_table(table)
+    for column in ("recipient", "domain", "status", "enhanced_code", "diagnostic", "source"):
+        assert again[column].astype(object).where(again[column].notna(), None).tolist() == [
+            getattr(r, column) for r in records], column
+    assert again["time"].tolist() == [pd.Timestamp(r.time) for r in records]
+    assert again["hard"].tolist()[-1] is pd.NA and again["hard"].tolist()[0] is False
+    assert again["message_id"].isna().all() and str(again["hard"].dtype) == "boolean"
+    assert frame.from_table(to_table([])).empty
+
+
+def test_joined_tables_of_offset_and_local_stamps_keep_one_time_type() -> None:
+    tz = timezone(timedelta(hours=2))
+    aware = to_table([rec("sent", "example.com", minute=1, time=datetime(2026, 1, 1, 3, 0, tzinfo=tz))])
+    naive = to_table([rec("sent", "example.com", minute=2)])
+    assert aware.schema.field("time").type.tz == "UTC"
+    joined = concat_tables([aware, naive])
+    assert joined.num_rows == 2 and joined.schema.field("time").type.tz is None
+    assert joined["time"][0].as_py() == datetime(2026, 1, 1, 1, 0)  # the instant, as UTC wall clock
+    assert joined["status"].num_chunks == 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -68,3 +71,22 @@ def test_compressed_log_is_spooled_and_split(generate, monkeypatch: pytest.Monke
     pd.testing.assert_frame_equal(sequential[COLUMNS].astype(str), split[COLUMNS].astype(str))
     assert one.to_dict()["lines"] == many.to_dict()["lines"]
     assert split["source"].str.startswith(f"{packed}:").all()
+
+
+def test_the_command_starts_parsing_before_it_imports_pandas() -> None:
+    """Workers are forked before pandas is loaded, which then loads while they parse."""
+    probe = "import sys, analyzer.cli, analyzer.pipeline, analyzer.parallel; print('pandas' in sys.modules)"
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False"
+
+
+def test_ranges_are_equal_and_cover_the_file(generate) -> None:
+    log, _ = generate("--lines", "20000", "--seed", "3")
+    source = parallel_input(log)
+    tasks = list(parallel.plan(source, 2))
+    assert len(tasks) == parallel.range_count(source, 2) or len(tasks) == parallel.range_count(source, 2) - 1
+    assert tasks[0].start == 0 and tasks[-1].end == log.stat().st_size
+    assert all(a.end == b.start for a, b in pairwise(tasks))
+    lines = log.read_bytes().count(b"\n")
+    assert [t.first for t in tasks][1:] == [1 + log.read_bytes()[: t.start].count(b"\n") for t in tasks[1:]]
+    assert tasks[-1].first <= lines
