@@ -210,10 +210,10 @@ def forked(function: Callable[[], T]) -> Callable[[], T]:
     def result() -> T:
         try:
             done, value = receiving.recv()
-        except EOFError:
-            raise RuntimeError(f"a helper process died (exit status {process.exitcode})") from None
-        finally:
+        except EOFError:  # it died without a word (killed, or its result could not be pickled)
             process.join()
+            raise RuntimeError(f"a helper process died (exit status {process.exitcode})") from None
+        process.join()
         if not done:
             raise value
         return value
