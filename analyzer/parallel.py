@@ -95,7 +95,7 @@ def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: d
     read in ranges (decompressing costs far less than the parsing it lets run in parallel).
     """
     if worth_splitting(source, jobs):
-        return parse_split(source, classifier, jobs, carry, while_parsing)
+        return _split_or_none(source, classifier, jobs, carry, while_parsing)
     if not worth_spooling(source, jobs):
         return None
     with tempfile.TemporaryDirectory(prefix="analyzer-") as folder:
@@ -108,7 +108,18 @@ def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: d
         spooled = dataclasses.replace(source, path=plain)
         if not worth_splitting(spooled, jobs):
             return None
-        return parse_split(spooled, classifier, jobs, carry, while_parsing)
+        return _split_or_none(spooled, classifier, jobs, carry, while_parsing)
+
+
+def _split_or_none(source: Input, classifier: Classifier, jobs: int, carry: dict[str, Any],
+                   while_parsing: Callable[[], None] | None) -> tuple[pd.DataFrame, Tally] | None:
+    """:func:`parse_split`, or None when that fails with an OS error (no room for the ranges'
+    tables, no processes left): one process then parses the input, and reports it if it is the
+    input that cannot be read."""
+    try:
+        return parse_split(source, classifier, jobs, carry, while_parsing)
+    except OSError:
+        return None
 
 
 def worth_spooling(source: Input, jobs: int) -> bool:
@@ -190,12 +201,14 @@ def gc_paused() -> Iterator[None]:
 def forked(function: Callable[[], T]) -> Callable[[], T]:
     """Start ``function`` in a forked child process now; the returned callable waits for its
     (pickled) result.  The child shares the parent's data as it was at the fork, without copying.
-    Where fork is not available, ``function`` simply runs here."""
+    Where no child can be started (no fork, no memory or processes left), ``function`` runs here."""
     if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not Linux
-        value = function()
-        return lambda: value
+        return _done_here(function)
     context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
+    try:
+        receiving, sending = context.Pipe(duplex=False)
+    except OSError:
+        return _done_here(function)
 
     def child() -> None:
         try:
@@ -204,7 +217,12 @@ def forked(function: Callable[[], T]) -> Callable[[], T]:
             sending.send((False, error))
 
     process = context.Process(target=child, daemon=True)
-    process.start()
+    try:
+        process.start()
+    except OSError:
+        receiving.close()
+        sending.close()
+        return _done_here(function)
     sending.close()
 
     def result() -> T:
@@ -219,6 +237,11 @@ def forked(function: Callable[[], T]) -> Callable[[], T]:
         return value
 
     return result
+
+
+def _done_here(function: Callable[[], T]) -> Callable[[], T]:
+    value = function()
+    return lambda: value
 
 
 def _work(task: Task) -> Result:

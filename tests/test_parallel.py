@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from itertools import pairwise
@@ -90,3 +91,32 @@ def test_ranges_are_equal_and_cover_the_file(generate) -> None:
     lines = log.read_bytes().count(b"\n")
     assert [t.first for t in tasks][1:] == [1 + log.read_bytes()[: t.start].count(b"\n") for t in tasks[1:]]
     assert tasks[-1].first <= lines
+
+
+def test_no_room_for_the_ranges_tables_falls_back_to_one_process(generate, monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    log, _ = generate("--lines", "20000", "--seed", "8")
+    expected = read_frame([str(log)], Accounting(), jobs=1)
+    monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 200_000)
+    full = tmp_path / "full"
+    full.mkdir()
+    full.chmod(0o500)  # the ranges' tables cannot be written there (as on a full disk)
+    monkeypatch.setattr(parallel.tempfile, "tempdir", str(full))
+    if os.access(full, os.W_OK):  # running as root: make the writing fail instead
+        monkeypatch.setattr(parallel, "_write_table", _no_room)
+    accounting = Accounting()
+    got = read_frame([str(log)], accounting, jobs=2)
+    pd.testing.assert_frame_equal(expected[COLUMNS].astype(str), got[COLUMNS].astype(str))
+    assert accounting.to_dict()["lines"]["read"] == 20000
+
+
+def _no_room(*_: object) -> None:
+    raise OSError(28, "No space left on device")
+
+
+def test_a_helper_that_cannot_start_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork(self: object) -> None:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(parallel.multiprocessing.get_context("fork").Process, "start", no_fork)
+    assert parallel.forked(lambda: "here")() == "here"
