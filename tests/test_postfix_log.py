@@ -191,6 +191,19 @@ def test_address_verification_probe_is_noise(tmp_path: Path) -> None:
     assert records == [] and acc.to_dict()["lines"]["noise"] == 1
 
 
+def test_soft_bounce_is_a_deferral_that_keeps_the_reply(tmp_path: Path) -> None:
+    records, acc = parse(tmp_path, (
+        "Oct 14 07:34:03 mx postfix/smtp[10837]: 4B6D11E01729: to=<ana@example.net>, "
+        "relay=mail.example.net[192.0.2.4]:25, delay=39993, delays=35133/4859/0.58/0.71, dsn=4.1.1, "
+        "status=SOFTBOUNCE (host mail.example.net[192.0.2.4] said: 550 5.1.1 <ana@example.net>: Recipient "
+        "address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command))\n"))
+    [record] = records
+    assert (record.status, record.enhanced_code, record.smtp_code, record.hard) == ("deferred", "4.1.1", "550", False)
+    assert record.remote_mta == "mail.example.net" and record.smtp_command == "RCPT TO"
+    assert record.reason == "userunknown"  # soft: the mail stays queued, so it is no hard bounce
+    assert acc.to_dict()["lines"]["unparsed"] == 0
+
+
 def test_log_with_no_postfix_line_warns(tmp_path: Path) -> None:
     records, acc = parse(tmp_path, "hello\nworld\n")
     assert records == [] and len(acc.warnings) == 1

@@ -50,7 +50,7 @@ _DELIVERY_BODY = (
     _QID + r": to=(?:<(?P<to>[^>]*)>|(?P<bare_to>[^,\s<>]+)), "
     r"(?:orig_to=(?:<(?P<orig>[^>]*)>|(?P<bare_orig>[^,\s<>]+)), )?"
     r"relay=(?P<relay>[^,\s]+),(?: (?!dsn=)[a-z_]{1,20}=[^,\s]*,){0,8} "
-    r"(?:dsn=(?P<dsn>\d\.\d{1,3}\.\d{1,3}), )?status=(?P<status>[a-z-]{1,40})(?: \((?P<text>.*))?\s*$"
+    r"(?:dsn=(?P<dsn>\d\.\d{1,3}\.\d{1,3}), )?status=(?P<status>[A-Za-z-]{1,40})(?: \((?P<text>.*))?\s*$"
 )
 _DELIVERY = re.compile(_DELIVERY_BODY)
 # Fast paths for the two most frequent kinds of line: header and payload in one match.
@@ -61,6 +61,8 @@ _QMGR_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _QMGR_BODY),
                re.compile(_RFC3339_STAMP + _PROGRAM + _QMGR_BODY))
 #: Delivery statuses that are outcomes; ``deliverable``/``undeliverable`` are address-verification probes.
 DELIVERY_STATUSES = frozenset({"sent", "deferred", "bounced", "expired"})
+#: ``soft_bounce = yes`` logs a bounce it turned into a deferral as SOFTBOUNCE: the mail stays queued.
+STATUS_ALIASES = {"SOFTBOUNCE": "deferred"}
 _QMGR_FROM = re.compile(_QID + r": from=<(?P<from>[^>]{0,512})>")
 _REMOVED = re.compile(_QID + r": removed")
 _REJECT = re.compile(
@@ -343,6 +345,7 @@ class _Parser:
             "qid", "to", "orig", "relay", "dsn", "status", "text"
         )
         text = _status_text(text)
+        status = STATUS_ALIASES.get(status, status)
         if status not in DELIVERY_STATUSES:
             self._noise("address verification probe (not a delivery)")
             return None
