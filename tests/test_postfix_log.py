@@ -191,6 +191,22 @@ def test_address_verification_probe_is_noise(tmp_path: Path) -> None:
     assert records == [] and acc.to_dict()["lines"]["noise"] == 1
 
 
+def test_busybox_syslog_lines_with_facility_and_level(tmp_path: Path) -> None:
+    records, acc = parse(tmp_path, (
+        "Mar 22 07:45:01 backup mail.info postfix/qmgr[595]: 8DB5E171B: from=<ops@example.org>, size=633, "
+        "nrcpt=1 (queue active)\n"
+        "Mar 22 07:45:01 backup mail.info postfix/smtp[1085]: connect to 192.0.2.1[192.0.2.1]:25: "
+        "Connection refused\n"
+        "Mar 22 07:45:01 backup mail.info postfix/smtp[1085]: 8DB5E171B: to=<et@example.net>, "
+        "relay=none, delay=0.03, delays=0.02/0/0.01/0, dsn=4.4.1, status=deferred (connect to "
+        "192.0.2.1[192.0.2.1]:25: Connection refused)\n"))
+    [record] = records
+    assert (record.host, record.sender, record.status, record.category) == (
+        "backup", "ops@example.org", "deferred", "111")
+    assert acc.to_dict()["lines"] == {"read": 3, "used": 1, "noise": 2, "unparsed": 0, "records": 1,
+                                      "malformed": 0}
+
+
 def test_soft_bounce_is_a_deferral_that_keeps_the_reply(tmp_path: Path) -> None:
     records, acc = parse(tmp_path, (
         "Oct 14 07:34:03 mx postfix/smtp[10837]: 4B6D11E01729: to=<ana@example.net>, "

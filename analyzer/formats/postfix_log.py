@@ -37,7 +37,10 @@ _RFC3339_STAMP = (
     _PRIORITY + r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<hms>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?"
     r"(?P<tz>Z|[+-]\d\d:?\d\d)?"
 )
-_PROGRAM = r" (?P<host>\S{1,255}) (?P<prog>[^\s\[:]{1,128})(?:\[\d{1,10}\])?: "
+# busybox syslogd (Alpine images) writes facility.level after the host: "mx mail.info postfix/smtp[1]:"
+_FACILITY = (r"(?:(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])"
+             r"\.(?:emerg|alert|crit|err|error|warn|warning|notice|info|debug) )?")
+_PROGRAM = r" (?P<host>\S{1,255}) " + _FACILITY + r"(?P<prog>[^\s\[:]{1,128})(?:\[\d{1,10}\])?: "
 _CLASSIC = re.compile(_CLASSIC_STAMP + _PROGRAM + r"(?P<msg>.*)")
 _RFC3339 = re.compile(_RFC3339_STAMP + _PROGRAM + r"(?P<msg>.*)")
 
