@@ -65,7 +65,7 @@ def test_word_by_word_replacement_equals_one_pass_over_the_text() -> None:
         pieces = rng.choices(_FRAGMENTS, k=rng.randint(1, 12))
         texts.append("".join(p + rng.choice(["", " ", "  ", "\t", ", ", "", "."]) for p in pieces))
     texts += [line for line in _real_texts()]
-    assert len(texts) > 3000
+    assert len(texts) >= 3000  # plus the real texts when ../shared is there
     for text in texts:
         assert normalize.__wrapped__(text) == _whole_text(text, textnorm._replace), text
         assert rule_text.__wrapped__(text) == _whole_text(text, textnorm._replace_hosts_too), text
