@@ -14,7 +14,7 @@ import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from .records import Record
-from .table import CATEGORIES, to_table
+from .table import CATEGORIES, UTC_OFFSET, to_table
 from .textnorm import rule_text
 
 STRING = pd.StringDtype("pyarrow")
@@ -31,14 +31,19 @@ def to_frame(records: Iterable[Record]) -> pd.DataFrame:
 
 def from_table(table: pa.Table) -> pd.DataFrame:
     """The records DataFrame of a table of :func:`analyzer.table.to_table`: strings as pyarrow-backed
-    strings, categories as categoricals, times as datetime64[us] (UTC-aware when the table's are)."""
+    strings, categories as categoricals, times as datetime64[us].
+
+    Times are UTC instants when every stamp carried an offset, else the wall clock as written (of
+    offset stamps too, rather than dropping them).
+    """
     data: dict[str, Any] = {}
     for name in table.column_names:
         chunked = table.column(name)
         column = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()  # (which copies)
+        if name == UTC_OFFSET:
+            continue
         if name == "time":
-            times = pd.Series(column.to_numpy(zero_copy_only=False).astype("datetime64[us]"))
-            data[name] = times.dt.tz_localize("UTC") if column.type.tz else times
+            data[name] = _times(column, table.column(UTC_OFFSET))
         elif name == "hard":
             values = column.fill_null(False).to_numpy(zero_copy_only=False)
             data[name] = pd.arrays.BooleanArray(values, column.is_null().to_numpy(zero_copy_only=False))
@@ -49,6 +54,15 @@ def from_table(table: pa.Table) -> pd.DataFrame:
         else:
             data[name] = pd.arrays.ArrowStringArray(column)
     return pd.DataFrame(data)
+
+
+def _times(wall: pa.Array, offsets: pa.ChunkedArray) -> pd.Series:
+    times = pd.Series(wall.to_numpy(zero_copy_only=False).astype("datetime64[us]"))
+    stamped = len(wall) - wall.null_count
+    if not stamped or offsets.null_count != len(wall) - stamped:  # some stamp without an offset
+        return times
+    shift = offsets.combine_chunks().to_numpy(zero_copy_only=False).astype("timedelta64[us]")
+    return (times - shift).dt.tz_localize("UTC")
 
 
 def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

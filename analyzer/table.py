@@ -11,7 +11,6 @@ from datetime import datetime
 from operator import attrgetter
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .records import COLUMNS, CORE_COLUMNS, Record
 
@@ -19,18 +18,21 @@ from .records import COLUMNS, CORE_COLUMNS, Record
 CATEGORIES = ("host", "status", "code_class", "reason", "transport", "parser", "category", "smtp_command")
 #: Column order of the records table and DataFrame: the export contract first, then the extra columns.
 ORDER = list(CORE_COLUMNS) + [c for c in COLUMNS if c not in CORE_COLUMNS]
-UTC_TIME = pa.timestamp("us", tz="UTC")
 LOCAL_TIME = pa.timestamp("us")
+OFFSET = pa.duration("s")
+#: The column that holds each stamp's UTC offset (null for a stamp without one); not a record field:
+#: :func:`analyzer.frame.from_table` reads it to decide between UTC instants and wall-clock times.
+UTC_OFFSET = "utc_offset"
 
 
 def to_table(records: Iterable[Record]) -> pa.Table:
-    """One row per record, columns in :data:`ORDER`."""
+    """One row per record, columns in :data:`ORDER`, then :data:`UTC_OFFSET`."""
     records = records if isinstance(records, list) else list(records)
     arrays: dict[str, pa.Array] = {}
     for name in COLUMNS:
         values = list(map(attrgetter(name), records))  # one C loop per column
         if name == "time":
-            arrays[name] = _times(values)
+            arrays[name], arrays[UTC_OFFSET] = _times(values)
         elif name == "hard":
             arrays[name] = pa.array(values, type=pa.bool_())
         elif name in CATEGORIES:
@@ -39,30 +41,23 @@ def to_table(records: Iterable[Record]) -> pa.Table:
             arrays[name] = pa.nulls(len(values), type=pa.large_string())
         else:
             arrays[name] = pa.array(values, type=pa.large_string())
-    return pa.table({name: arrays[name] for name in ORDER})
+    return pa.table({name: arrays[name] for name in [*ORDER, UTC_OFFSET]})
 
 
-def _times(values: list[datetime | None]) -> pa.Array:
-    """UTC instants when every stamp carries an offset, else naive local wall-clock times
-    (mixed: the wall clock of offset stamps is kept rather than dropped)."""
-    present = len(values) - values.count(None)
-    aware = sum(1 for v in values if v is not None and v.tzinfo is not None)
-    if aware and aware == present:
-        return pa.array(values, type=UTC_TIME)
-    if aware:
-        values = [v.replace(tzinfo=None) if v is not None else None for v in values]
-    return pa.array(values, type=LOCAL_TIME)
+def _times(values: list[datetime | None]) -> tuple[pa.Array, pa.Array]:
+    """Each stamp's wall-clock time as written, and its UTC offset (null for a stamp without one).
+
+    Whether the records' times become UTC instants is decided once for all of an input's records
+    (:func:`analyzer.frame.from_table`), also when its ranges were parsed apart.
+    """
+    if not any(v is not None and v.tzinfo is not None for v in values):
+        return pa.array(values, type=LOCAL_TIME), pa.nulls(len(values), type=OFFSET)
+    wall = [v if v is None or v.tzinfo is None else v.replace(tzinfo=None) for v in values]
+    offsets = [None if v is None or v.tzinfo is None else v.utcoffset() for v in values]
+    return pa.array(wall, type=LOCAL_TIME), pa.array(offsets, type=OFFSET)
 
 
 def concat_tables(tables: list[pa.Table]) -> pa.Table:
-    """The rows of ``tables`` in order, one chunk per column (row selection on many chunks is slow).
-
-    Naive and UTC times do not mix in one column: if some tables are naive, UTC instants are
-    shown as naive UTC wall clock (the caller decides zones across inputs).
-    """
-    zoned = {t.schema.field("time").type == UTC_TIME for t in tables}
-    if len(zoned) == 2:
-        tables = [t.set_column(t.schema.get_field_index("time"), "time", pc.cast(t["time"], LOCAL_TIME))
-                  if t.schema.field("time").type == UTC_TIME else t for t in tables]
+    """The rows of ``tables`` in order, one chunk per column (row selection on many chunks is slow)."""
     # the system allocator: mimalloc (pyarrow's default) took 3 to 8 times longer for this copy
     return pa.concat_tables(tables).unify_dictionaries().combine_chunks(memory_pool=pa.system_memory_pool())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
 import pyarrow as pa
@@ -98,7 +98,7 @@ def test_empty_frame_groupings() -> None:
 def test_arrow_table_round_trip_keeps_values_and_dtypes() -> None:
     records = [*RECORDS, rec("bounced", "example.net", None, 9, hard=None)]
     table = to_table(records)
-    assert table.column_names == list(frame.to_frame(records).columns)
+    assert table.column_names == [*frame.to_frame(records).columns, "utc_offset"]
     assert pa.types.is_dictionary(table.schema.field("status").type)
     again = frame.from_table(table)
     for column in ("recipient", "domain", "status", "enhanced_code", "diagnostic", "source"):
@@ -110,12 +110,19 @@ def test_arrow_table_round_trip_keeps_values_and_dtypes() -> None:
     assert frame.from_table(to_table([])).empty
 
 
-def test_joined_tables_of_offset_and_local_stamps_keep_one_time_type() -> None:
+def test_times_become_utc_only_when_every_stamp_of_the_joined_tables_has_an_offset() -> None:
     tz = timezone(timedelta(hours=2))
     aware = to_table([rec("sent", "example.com", minute=1, time=datetime(2026, 1, 1, 3, 0, tzinfo=tz))])
     naive = to_table([rec("sent", "example.com", minute=2)])
-    assert aware.schema.field("time").type.tz == "UTC"
-    joined = concat_tables([aware, naive])
-    assert joined.num_rows == 2 and joined.schema.field("time").type.tz is None
-    assert joined["time"][0].as_py() == datetime(2026, 1, 1, 1, 0)  # the instant, as UTC wall clock
-    assert joined["status"].num_chunks == 1
+    also_aware = to_table([rec("sent", "example.com", minute=3, time=datetime(2026, 1, 1, 3, 5, tzinfo=UTC))])
+    utc = frame.from_table(concat_tables([aware, also_aware]))["time"]
+    assert str(utc.dt.tz) == "UTC"
+    assert utc.tolist() == [pd.Timestamp("2026-01-01 01:00", tz="UTC"), pd.Timestamp("2026-01-01 03:05", tz="UTC")]
+    mixed = concat_tables([aware, naive])
+    assert mixed.num_rows == 2 and mixed["status"].num_chunks == 1
+    wall = frame.from_table(mixed)["time"]  # as one process reads a file that mixes them: wall clock
+    assert wall.dt.tz is None and wall.tolist() == [pd.Timestamp("2026-01-01 03:00"), pd.Timestamp(
+        "2026-11-28 03:02")]
+    assert frame.from_table(mixed).equals(frame.to_frame([
+        rec("sent", "example.com", minute=1, time=datetime(2026, 1, 1, 3, 0, tzinfo=tz)),
+        rec("sent", "example.com", minute=2)]))

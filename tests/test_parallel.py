@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from itertools import pairwise
@@ -120,3 +121,21 @@ def test_a_helper_that_cannot_start_runs_here(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(parallel.multiprocessing.get_context("fork").Process, "start", no_fork)
     assert parallel.forked(lambda: "here")() == "here"
+
+
+def test_a_file_mixing_offset_and_local_stamps_reads_the_same_in_ranges(generate, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first half carries UTC offsets, the second half classic stamps (a syslog change mid-file)."""
+    log, _ = generate("--lines", "20000", "--seed", "12", "--format", "rfc3339", "--tz", "+02:00")
+    lines = log.read_text().splitlines(keepends=True)
+    half = len(lines) // 2
+    classic = [re.sub(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d)\S*",
+                      lambda m: f"{MONTHS[int(m[2]) - 1]} {int(m[3]):2d} {m[4]}", line) for line in lines[half:]]
+    mixed = tmp_path / "mixed.log"
+    mixed.write_text("".join(lines[:half] + classic))
+    one, many, _, _ = both(mixed, monkeypatch, chunk=200_000)
+    assert one["time"].dt.tz is None  # mixed: the wall clock as written
+    pd.testing.assert_frame_equal(one[COLUMNS].astype(str), many[COLUMNS].astype(str))
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
