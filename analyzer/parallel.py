@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.ipc
 
 from .classify import Classifier, default_classifier
@@ -317,6 +316,8 @@ def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[st
 
 def _join_senders(table: pa.Table, in_flight: dict[tuple[str, str], str]) -> pa.Table:
     """``table`` with the senders of records whose ``qmgr`` line lay in an earlier range."""
+    import pyarrow.compute as pc  # loaded here, while the workers parse, not before they start
+
     missing = pc.and_(pc.is_null(table["sender"]), pc.is_valid(table["queue_id"]))
     if not in_flight or not pc.any(missing).as_py():
         return table
