@@ -93,6 +93,7 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
         df = redact(df)
     for warning in accounting.warnings:
         click.echo(f"analyze: warning: {warning}", err=True)
+    gc.freeze()  # what exists now lives until the end: the collections while summarising skip it
     summary = summarize(df, accounting, top=top, hints=hints, redacted=redact_addresses,
                         jobs=jobs or jobs_available())
     try:
