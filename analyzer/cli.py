@@ -12,8 +12,8 @@ import pyarrow as pa
 from . import __version__
 from .classify import Classifier, load_rules, merge_rules
 from .hints import LANGUAGES, Hints
-from .parallel import gc_paused, jobs_available
 from .pipeline import read_frame
+from .processes import gc_paused, jobs_available
 from .records import Accounting
 from .sources import InputError
 

@@ -17,16 +17,16 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.ipc
 
 from .classify import Classifier, default_classifier
 from .formats import mailbox, postfix_log
+from .processes import gc_paused
 from .records import COUNTERS, Record, Tally
 from .sources import Input
 from .table import concat_tables, to_table
@@ -39,7 +39,6 @@ CHUNK_BYTES = {postfix_log.NAME: 24 * 1024 * 1024, mailbox.NAME: 6 * 1024 * 1024
 #: Where a range may end: after a newline (logs), before a ``From `` line after a blank line (mbox).
 _SEPARATOR = {postfix_log.NAME: b"\n", mailbox.NAME: b"\n\nFrom "}
 _classifier: Classifier | None = None
-T = TypeVar("T")
 
 
 @dataclass
@@ -65,14 +64,6 @@ class Result:
     tally: Tally
     senders: dict[tuple[str, str], str] = field(default_factory=dict)
     unknown_removed: set[tuple[str, str]] = field(default_factory=set)
-
-
-def jobs_available() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def worth_splitting(source: Input, jobs: int) -> bool:
@@ -178,69 +169,6 @@ def _until_next_message(raw: object) -> bytes:
 def _init(classifier: Classifier) -> None:
     global _classifier
     _classifier = classifier
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block.
-
-    Parsing allocates hundreds of thousands of records and builds no reference cycles; the
-    collector's repeated passes over them cost about a fifth of the parsing time.  Whatever
-    cyclic garbage there is gets collected once collection resumes.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def forked(function: Callable[[], T]) -> Callable[[], T]:
-    """Start ``function`` in a forked child process now; the returned callable waits for its
-    (pickled) result.  The child shares the parent's data as it was at the fork, without copying.
-    Where no child can be started (no fork, no memory or processes left), ``function`` runs here."""
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not Linux
-        return _done_here(function)
-    context = multiprocessing.get_context("fork")
-    try:
-        receiving, sending = context.Pipe(duplex=False)
-    except OSError:
-        return _done_here(function)
-
-    def child() -> None:
-        try:
-            sending.send((True, function()))
-        except BaseException as error:  # handed to the parent, which raises it
-            sending.send((False, error))
-
-    process = context.Process(target=child, daemon=True)
-    try:
-        process.start()
-    except OSError:
-        receiving.close()
-        sending.close()
-        return _done_here(function)
-    sending.close()
-
-    def result() -> T:
-        try:
-            done, value = receiving.recv()
-        except EOFError:  # it died without a word (killed, or its result could not be pickled)
-            process.join()
-            raise RuntimeError(f"a helper process died (exit status {process.exitcode})") from None
-        process.join()
-        if not done:
-            raise value
-        return value
-
-    return result
-
-
-def _done_here(function: Callable[[], T]) -> Callable[[], T]:
-    value = function()
-    return lambda: value
 
 
 def _work(task: Task) -> Result:

@@ -45,11 +45,11 @@ def read_frame(
     ``while_parsing`` is called once, while worker processes parse (or after parsing when none
     were needed): the command line loads pandas and the report's modules there.
     """
-    from . import parallel
+    from . import parallel, processes
 
     accounting = accounting if accounting is not None else Accounting()
     classifier = classifier or default_classifier()
-    jobs = parallel.jobs_available() if jobs is None else jobs
+    jobs = processes.jobs_available() if jobs is None else jobs
     frames = []
     pending = [while_parsing] if while_parsing is not None else []
 
@@ -69,7 +69,7 @@ def read_frame(
             accounting.warnings.extend(tally.warnings)
             frames.append(frame)
         else:
-            with parallel.gc_paused():
+            with processes.gc_paused():
                 frames.append(_to_frame(list(_records_of(source, accounting, classifier, carry))))
     run_pending()
     if not frames:

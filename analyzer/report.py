@@ -19,7 +19,7 @@ from typing import IO, Any
 import jinja2
 import pandas as pd
 
-from . import __version__, advice, blocklists, frame, parallel, providers, unknowns
+from . import __version__, advice, blocklists, frame, processes, providers, unknowns
 from .hints import Hints
 from .records import Accounting
 
@@ -103,7 +103,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
     def failures_here() -> dict[str, Any]:
         return _failures(df, top, hints)
 
-    failures = parallel.forked(failures_here) if jobs > 1 else failures_here
+    failures = processes.forked(failures_here) if jobs > 1 else failures_here
     status = frame.by_status(df)
     counts = dict(zip(status["status"], status["count"], strict=True))
     attempts = sum(counts.get(s, 0) for s in frame.ATTEMPT_STATUSES)

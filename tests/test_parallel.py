@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analyzer import parallel
+from analyzer import parallel, processes
 from analyzer.formats import mailbox, postfix_log
 from analyzer.pipeline import read_frame
 from analyzer.records import Accounting
@@ -119,8 +119,8 @@ def test_a_helper_that_cannot_start_runs_here(monkeypatch: pytest.MonkeyPatch) -
     def no_fork(self: object) -> None:
         raise OSError(12, "Cannot allocate memory")
 
-    monkeypatch.setattr(parallel.multiprocessing.get_context("fork").Process, "start", no_fork)
-    assert parallel.forked(lambda: "here")() == "here"
+    monkeypatch.setattr(processes.multiprocessing.get_context("fork").Process, "start", no_fork)
+    assert processes.forked(lambda: "here")() == "here"
 
 
 def test_a_file_mixing_offset_and_local_stamps_reads_the_same_in_ranges(generate, tmp_path: Path,

@@ -12,8 +12,8 @@ import pytest
 
 from analyzer.charts import bars, nice_ticks, timeline
 from analyzer.frame import to_frame
-from analyzer.parallel import forked
 from analyzer.pipeline import read_frame
+from analyzer.processes import forked
 from analyzer.records import Accounting, Record, Tally
 from analyzer.report import charts, render_html, render_text, summarize, write_json
 
