@@ -230,8 +230,7 @@ class Classifier:
                 key = (*where, command, pattern)
                 provided = self._provided.get(key, _UNKNOWN)
                 if provided is _UNKNOWN:
-                    provided = self._provider_reason(
-                        record.remote_mta, record.domain, record.reporting_mta, command, diagnostic)
+                    provided = self._provider_reason(candidates, command, diagnostic)
                     if len(self._provided) < 65536:
                         self._provided[key] = provided
         decision = self.decide(
@@ -241,10 +240,10 @@ class Classifier:
         record.pattern = pattern or None
         return record
 
-    def _provider_reason(self, remote_mta: str | None, domain: str | None, reporting_mta: str | None,
-                         command: str | None, diagnostic: str) -> tuple[str, str] | None:
-        """The reason a provider's own wording gives, or None."""
-        candidates = self._providers_of(remote_mta, domain, reporting_mta)
+    def _provider_reason(self, candidates: tuple[_Provider, ...], command: str | None, diagnostic: str
+                         ) -> tuple[str, str] | None:
+        """The reason a provider's own wording gives, or None; ``candidates`` are the providers the
+        hosts selected (none: a provider host named in the text selects them)."""
         raw = diagnostic[:3000].lower()
         if not candidates:
             if self._any_host is None or self._any_host.search(raw) is None:

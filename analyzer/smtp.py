@@ -6,7 +6,8 @@ import re
 
 # A basic reply code, optionally followed by an enhanced code: "550 5.1.1", "550-5.1.1", "421 4.7.0".
 _REPLY = re.compile(r"(?<![\w.])([245]\d\d)(?:[ -]+([245])\.(\d{1,3})\.(\d{1,3}))?(?![\w.])")
-_ENHANCED = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w.])")
+#: An RFC 3463 code standing on its own in text ("5.1.1", not "15.1.1" or "5.1.1.2").
+ENHANCED = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w.])")
 # The usual case, a text that starts with both codes ("250 2.0.0 Ok"): what _REPLY finds there.
 _LEADING = re.compile(r"([245]\d\d)[ -]+([245]\.\d{1,3}\.\d{1,3})(?![\w.])")
 
@@ -25,17 +26,17 @@ def find_reply(text: str) -> tuple[str | None, str | None]:
         code = reply.group(1)
         if reply.group(2):
             return code, f"{reply.group(2)}.{reply.group(3)}.{reply.group(4)}"
-        enhanced = _ENHANCED.search(text, reply.end())
+        enhanced = ENHANCED.search(text, reply.end())
         if enhanced is not None and enhanced.group(1) == code[0]:
             return code, enhanced.group(0)
         return code, None
-    enhanced = _ENHANCED.search(text)
+    enhanced = ENHANCED.search(text)
     return None, enhanced.group(0) if enhanced else None
 
 
 def is_enhanced(code: str | None) -> bool:
     """True for a syntactically valid RFC 3463 code ``class.subject.detail``."""
-    return bool(code) and _ENHANCED.fullmatch(code) is not None
+    return bool(code) and ENHANCED.fullmatch(code) is not None
 
 
 def code_class(enhanced: str | None, reply: str | None) -> str | None:

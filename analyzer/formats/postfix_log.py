@@ -276,8 +276,9 @@ class _Parser:
         for lineno, line in enumerate(lines, first_line):
             if "status=" in line:
                 d = delivery_classic(line) or delivery_rfc3339(line)
-                if d is not None and d.group("prog").rpartition("/")[2] in DELIVERY_AGENTS:
-                    record = self._delivery(d, d, d.group("prog"), f"{self.name}:{lineno}")
+                prog = d.group("prog") if d is not None else ""
+                if d is not None and prog.rpartition("/")[2] in DELIVERY_AGENTS:
+                    record = self._delivery(d, d, prog, f"{self.name}:{lineno}")
                     if record is not None:
                         tally.used += 1
                         tally.records += 1

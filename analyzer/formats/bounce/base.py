@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from ...smtp import find_reply, is_enhanced
+from ...smtp import ENHANCED, find_reply, is_enhanced
 
 _SPACE = re.compile(r"\s+")
 _QMAIL_CODE = re.compile(r"\(#([245])\.(\d{1,3})\.(\d{1,3})\)")
 _FAILURE_REPLY = re.compile(r"(?<![\w.])[45]\d\d(?=[ -])")
-_ENHANCED_CODE = re.compile(r"(?<![\w.])[245]\.\d{1,3}\.\d{1,3}(?![\w.])")
 
 
 @dataclass(slots=True)
@@ -49,7 +48,7 @@ def codes(text: str) -> tuple[str | None, str | None]:
             reply, enhanced = find_reply(head[failure.start():])
     if enhanced is None and reply is not None:
         # "5.3.0 - Other mail system problem 550-'Unknown user'": the code may precede the reply
-        before = _ENHANCED_CODE.search(head)
+        before = ENHANCED.search(head)
         if before is not None and before.group(0)[0] == reply[0]:
             enhanced = before.group(0)
     if enhanced is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ...classify import command_of
-from ...smtp import is_enhanced
+from ...smtp import ENHANCED, is_enhanced
 from . import scan
 from .base import Hit, codes, parse_date, prefer, reporting_host, squash
 from .mail import Mail, address_of, field_blocks
@@ -22,7 +22,6 @@ ACTIONS = {
     "failed": "bounced", "failure": "bounced", "delayed": "deferred", "delivered": "sent",
     "relayed": "sent", "expanded": "sent", "deliverable": "sent",
 }
-_ENHANCED = re.compile(r"(?<![\w.])[245]\.\d{1,3}\.\d{1,3}(?![\w.])")
 _INLINE = re.compile(r"(?im)^[ \t]*(?:final|original)-recipient[ \t]*:")
 _PREFIX = re.compile(r"^(?:smtp|x-[\w-]{1,30}|unix|dns|mta|x400|rfc822)[ \t]*;[ \t]*", re.IGNORECASE)
 _FAMILIES = (
@@ -150,7 +149,7 @@ def decode(mail: Mail) -> list[Hit]:
         if enhanced and enhanced[1:] == ".4.7":
             # "Delivery time expired" should give way to the code of the problem found (RFC 3463 X.4.7):
             # "554 4.4.7 Message expired: ... <421 4.4.2 Connection timed out>"
-            enhanced = next((m.group(0) for m in _ENHANCED.finditer(diagnostic[:2000])
+            enhanced = next((m.group(0) for m in ENHANCED.finditer(diagnostic[:2000])
                              if m.group(0)[1:] != ".4.7" and m.group(0)[0] == enhanced[0]), enhanced)
         kind = ACTIONS.get(action[0] if action else "", "")
         if not kind:
