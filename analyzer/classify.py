@@ -29,20 +29,6 @@ REASONS = frozenset([
     "userunknown", "vacation", "virusdetected",
 ])
 
-# The SMTP command a reply answered, read from the usual wordings of Postfix, Exim, sendmail, qmail...
-_COMMANDS = (
-    ("RCPT", re.compile(r"rcpt to\b|\brcpt\b|\[rcpt_to\]|does not like recipient",
-                        re.IGNORECASE)),
-    ("DATA", re.compile(r"end of data|\bdata command|after data\b|our final data|\[data\]|smtp command data",
-                        re.IGNORECASE)),
-    ("MAIL", re.compile(r"mail from\b|\[mail_from\]", re.IGNORECASE)),
-    ("HELO", re.compile(r"\b(?:ehlo|helo)\b|initial connection|greeting", re.IGNORECASE)),
-    # sendmail's transcript: a reply right after "... while talking to HOST:", before any ">>> COMMAND",
-    # answered the connection itself (the greeting refused the session)
-    ("CONN", re.compile(r"while talking to [^\s<>]{1,255}\s{0,4}<<<", re.IGNORECASE)),
-)
-
-
 #: Command names as the classifier knows them (a Postfix log says EHLO, CONNECT, END-OF-MESSAGE...).
 _COMMAND_ALIASES = {"EHLO": "HELO", "END-": "DATA", "BDAT": "DATA", "CONN": "CONN"}
 
@@ -53,12 +39,25 @@ def command_name(command: str | None) -> str:
     return _COMMAND_ALIASES.get(head, head)
 
 
+@lru_cache(maxsize=4)
+def _bundled(name: str) -> dict[str, Any]:
+    """A TOML file of ``analyzer/data``, parsed once (callers copy before they change it)."""
+    return tomllib.loads(resources.files("analyzer.data").joinpath(name).read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _command_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The ``[command_in_text]`` table of reasons.toml: each command and the wording that names it."""
+    table = _bundled("reasons.toml")["command_in_text"]
+    return tuple((command, _compile(patterns)) for command, patterns in table.items())
+
+
 @lru_cache(maxsize=65536)
 def command_of(text: str) -> str | None:
     """The SMTP command ``text`` says the reply answered (``RCPT``, ``DATA``, ``MAIL``, ``HELO``)."""
     head = text[:3000]
     best: tuple[int, str] | None = None
-    for name, pattern in _COMMANDS:
+    for name, pattern in _command_patterns():
         match = pattern.search(head)
         if match is not None and (best is None or match.start() < best[0]):
             best = (match.start(), name)
@@ -80,10 +79,8 @@ class Decision:
 def load_rules(path: Path | None = None) -> dict[str, Any]:
     """The bundled ``reasons.toml`` plus ``providers.toml``, or the TOML file at ``path``."""
     if path is None:
-        data = resources.files("analyzer.data")
-        rules = tomllib.loads(data.joinpath("reasons.toml").read_text("utf-8"))
-        providers = tomllib.loads(data.joinpath("providers.toml").read_text("utf-8"))
-        rules["provider"] = providers.get("provider", [])
+        rules = dict(_bundled("reasons.toml"))
+        rules["provider"] = _bundled("providers.toml").get("provider", [])
         return rules
     with open(path, "rb") as handle:
         return tomllib.load(handle)
