@@ -84,12 +84,12 @@ def _to_frame(records: list[Record]) -> pd.DataFrame:
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """One frame; if some inputs carry time zones and others not, naive times are taken as this
+    """One frame whose time column stays a datetime column: if any input carries time zones, naive
+    times (of the other inputs, and of inputs with no record or no stamp at all) are taken as this
     machine's local time (classic syslog stamps are the server's local time) and all become UTC."""
     from .frame import concat
 
-    zones = {getattr(f["time"].dtype, "tz", None) is not None for f in frames if len(f)}
-    if len(zones) == 2:
+    if any(getattr(f["time"].dtype, "tz", None) is not None for f in frames):
         local = datetime.now().astimezone().tzinfo
         frames = [f.assign(time=_as_utc(f["time"], local)) for f in frames]
     return concat(frames)

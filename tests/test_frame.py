@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from analyzer import frame
 from analyzer.records import CORE_COLUMNS, Record
@@ -126,3 +128,29 @@ def test_times_become_utc_only_when_every_stamp_of_the_joined_tables_has_an_offs
     assert frame.from_table(mixed).equals(frame.to_frame([
         rec("sent", "example.com", minute=1, time=datetime(2026, 1, 1, 3, 0, tzinfo=tz)),
         rec("sent", "example.com", minute=2)]))
+
+
+@pytest.mark.parametrize("others", [
+    ["empty.log"], ["noise.log"], ["plain.eml"], ["classic.log"], ["empty.log", "classic.log", "plain.eml"],
+])
+def test_inputs_read_together_keep_a_datetime_column(tmp_path: Path, others: list[str]) -> None:
+    """Offset stamps (a bounce's Date, RFC 3339 lines) beside inputs with naive stamps or no record at
+    all: the time column stays datetime and the timeline is drawn (this crashed in frame.over_time)."""
+    from analyzer.pipeline import read_frame
+
+    files = {
+        "aware.log": "2026-03-01T00:00:01.5+01:00 mx postfix/smtp[1]: 9F9AD90ED8: to=<g@example.org>, "
+                     "relay=a[192.0.2.1]:25, delay=1, delays=1/0/0/0, dsn=5.1.1, status=bounced (host a[192.0.2.1] "
+                     "said: 550 5.1.1 User unknown (in reply to RCPT TO command))\n",
+        "classic.log": "Mar  1 00:00:02 mx postfix/smtp[1]: 9F9AD90ED9: to=<h@example.org>, relay=a[192.0.2.1]:25, "
+                       "delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n",
+        "empty.log": "",
+        "noise.log": "Mar  1 00:00:03 mx postfix/anvil[2]: statistics: max connection rate 1/60s\n",
+        "plain.eml": "From: a@example.org\nTo: b@example.org\nSubject: hello\n\nJust mail.\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    df = read_frame([str(tmp_path / "aware.log"), *(str(tmp_path / n) for n in others)], jobs=1)
+    assert pd.api.types.is_datetime64_any_dtype(df["time"]), df["time"].dtype
+    assert str(df["time"].dt.tz) == "UTC"
+    assert not frame.over_time(df).empty
