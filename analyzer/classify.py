@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .records import Record
+from .smtp import ENHANCED
 from .textnorm import rule_text
 
 #: Sisimai's reason names.
@@ -69,11 +70,14 @@ _UNKNOWN: Any = object()
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A reason, whether the failure is hard, and the rule that decided it."""
+    """A reason, whether the failure is hard, the rule that decided it, Sisimai's name for the reason,
+    and the enhanced code the decision read (the most specific one of the record and its text)."""
 
     reason: str
     hard: bool
     rule: str
+    sisimai: str
+    code: str | None = None
 
 
 def load_rules(path: Path | None = None) -> dict[str, Any]:
@@ -91,17 +95,17 @@ def merge_rules(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
     ``extra``'s ``[[phrase]]`` rules become the ``user_phrase`` tier, which decides right after the
     ``[status]`` table (before decoder hints, provider rules and strong codes): a user's own wording
-    wins.  Its provider, promote and by_command rules go first; its code tables override ``base``'s
+    wins.  Its provider, sisimai and by_command rules go first; its code tables override ``base``'s
     entries.
     """
     merged = dict(base)
     merged["user_phrase"] = list(extra.get("phrase", [])) + list(base.get("user_phrase", []))
     merged["user_phrase"] += list(extra.get("user_phrase", []))
-    for listed in ("provider", "promote", "by_command"):
+    for listed in ("provider", "sisimai", "by_command"):
         merged[listed] = list(extra.get(listed, [])) + list(base.get(listed, []))
-    for table in ("status", "codes", "categories", "replies", "fallback", "strong_yield", "commands"):
+    for table in ("status", "codes", "categories", "replies", "fallback", "commands"):
         merged[table] = {**base.get(table, {}), **extra.get(table, {})}
-    for listed in ("strong_codes", "hard", "hard_when_permanent"):
+    for listed in ("generic_codes", "hard", "hard_when_permanent"):
         if listed in extra:
             merged[listed] = list(extra[listed])
     return merged
@@ -122,22 +126,23 @@ def _compile_lowered(patterns: list[str]) -> re.Pattern[str]:
 class _Phrase:
     reason: str
     pattern: re.Pattern[str]
+    #: words too vague to beat a specific enhanced code ("blocked", "service unavailable")
+    vague: bool
+    #: Sisimai's name for the reason when the reply answered a command not in ``commands`` (or, the
+    #: command unknown, when ``unknown_command = "sisimai"``), unless the code is one of ``keep_codes``
+    sisimai: str | None
     commands: frozenset[str]
-    otherwise: str | None
-    otherwise_codes: tuple[str, ...]
     keep_codes: tuple[str, ...]
+    unknown_sisimai: bool
+    #: replies to these commands are not what the words mean (a "user unknown" answer to MAIL FROM)
     pass_commands: frozenset[str]
-    unknown_otherwise: bool
-    label: str
 
 
 def _phrase(entry: dict[str, Any]) -> _Phrase:
     return _Phrase(
-        entry["reason"], _compile(entry["patterns"]),
-        frozenset(entry.get("commands", ())), entry.get("otherwise"),
-        tuple(entry.get("otherwise_codes", ())), tuple(entry.get("keep_codes", ())),
-        frozenset(entry.get("pass_commands", ())), entry.get("unknown_command") == "otherwise",
-        entry.get("label", entry["reason"]),
+        entry["reason"], _compile(entry["patterns"]), bool(entry.get("vague")), entry.get("sisimai"),
+        frozenset(entry.get("commands", ())), tuple(entry.get("keep_codes", ())),
+        entry.get("unknown_command") == "sisimai", frozenset(entry.get("pass_commands", ())),
     )
 
 
@@ -173,21 +178,17 @@ class Classifier:
             )
             for entry in rules.get("provider", [])
         ]
-        self._strong = frozenset(rules.get("strong_codes", ()))
+        self._generic = frozenset(rules.get("generic_codes", ()))
         self._codes: dict[str, str] = rules.get("codes", {})
         self._categories: dict[str, str] = rules.get("categories", {})
         self._replies: dict[str, str] = rules.get("replies", {})
         self._fallback: dict[str, str] = rules.get("fallback", {})
-        self._promote = {
+        # Sisimai's names where ours differ on purpose (a final bounce after timeouts: its "expired")
+        self._sisimai = {
             (entry["reason"], entry.get("status", ""), code): (
                 entry["to"], _compile(entry["unless"]) if entry.get("unless") else None)
-            for entry in rules.get("promote", [])
+            for entry in rules.get("sisimai", [])
             for code in entry.get("codes", ())
-        }
-        # a strong code gives way to these reasons' phrases (5.1.1 "... mailbox is over quota")
-        self._strong_yield = {
-            code: tuple(p for p in self._phrases if p.reason in reasons or p.label in reasons)
-            for code, reasons in rules.get("strong_yield", {}).items()
         }
         # the SMTP command a reply answered changes some reasons ("user unknown" to MAIL FROM: the sender's)
         self._by_command = {
@@ -234,6 +235,10 @@ class Classifier:
             status, record.smtp_code, record.enhanced_code, record.category, pattern, provided, command
         )
         record.reason, record.hard, record.rule = decision.reason, decision.hard, decision.rule
+        record.sisimai_reason = decision.sisimai
+        if decision.code != record.enhanced_code and decision.code[:1] == (record.code_class or decision.code[:1]):
+            # the reply's own specific code where the record had none or a generic x.0.0
+            record.enhanced_code, record.code_class = decision.code, decision.code[:1]
         record.pattern = pattern or None
         return record
 
@@ -278,106 +283,115 @@ class Classifier:
         provided: tuple[str, str] | None = None,
         command: str | None = None,
     ) -> Decision:
-        klass = (enhanced or smtp_code or "")[:1]
-        reason, rule = self._reason(status, smtp_code, enhanced, category, text, provided, command)
-        if command:
+        code = self._specific_code(enhanced, text)
+        klass = (code or smtp_code or "")[:1]
+        reason, rule, sisimai = self._reason(status, smtp_code, code, category, text, provided, command)
+        if command and not rule.startswith(("status:", "hint:", "provider:", "user:")):
             moved = self._by_command.get((command, reason))
-            if moved is not None and not rule.startswith(("hint:", "provider:", "user:")):
-                reason, rule = moved, f"{rule}->{command}:{moved}"
-        promoted = self._promote.get((reason, status, enhanced or ""))
-        if promoted is not None and not rule.startswith("user:") and (
-                promoted[1] is None or promoted[1].search(text) is None):
-            reason, rule = promoted[0], f"{rule}->promote:{promoted[0]}"
+            if moved is not None:
+                reason, rule, sisimai = moved, f"{rule}->{command}:{moved}", moved
+        renamed = self._sisimai.get((reason, status, code or ""))
+        if renamed is not None and not rule.startswith("user:") and (
+                renamed[1] is None or renamed[1].search(text) is None):
+            sisimai = renamed[0]
         hard = status != "deferred" and (
             (reason in self._hard and klass != "4") or (reason in self._hard_when_permanent and klass == "5")
         )
-        return Decision(reason, hard, rule)
+        return Decision(reason, hard, rule, sisimai or reason, code)
+
+    def _specific_code(self, enhanced: str | None, text: str) -> str | None:
+        """The record's enhanced code, or where it has none or a generic ``x.0.0`` the first more
+        specific code its text states (qmail's ``(#5.1.1)``, a reply's ``5.1.1`` behind ``dsn=5.0.0``)."""
+        if enhanced and not enhanced.endswith(".0.0"):
+            return enhanced
+        if text:
+            for match in ENHANCED.finditer(text, 0, 3000):
+                if not match.group(0).endswith(".0.0"):
+                    return match.group(0)
+        return enhanced
 
     @staticmethod
-    def _command_phrase(phrase: _Phrase, enhanced: str, command: str | None, tier: str = "phrase"
-                        ) -> tuple[str, str] | None:
-        """The reason of a phrase whose meaning depends on the SMTP command; None: let later rules decide."""
-        keep = (phrase.reason, f"{tier}:{phrase.reason}")
-        other = (phrase.otherwise or phrase.reason, f"{tier}:{phrase.reason}->{phrase.otherwise}")
-        if enhanced in phrase.keep_codes:
-            return keep
+    def _sisimai_name(phrase: _Phrase, code: str, command: str | None) -> str | None:
+        """Sisimai's name for a phrase's reason; ``""`` when the phrase does not decide (the command
+        is one of its ``pass_commands``: later rules decide)."""
+        if command in phrase.pass_commands:
+            return ""
+        if phrase.sisimai is None or code in phrase.keep_codes:
+            return None
         if command:
-            if command in phrase.commands:
-                return keep
-            return None if command in phrase.pass_commands else other
-        if phrase.unknown_otherwise or (
-            phrase.otherwise_codes and enhanced.startswith(phrase.otherwise_codes)
-        ):
-            return other
-        return keep
+            return None if command in phrase.commands else phrase.sisimai
+        return phrase.sisimai if phrase.unknown_sisimai else None
 
-    def _phrase_reason(self, phrases: list[_Phrase], enhanced: str | None, command: str | None, text: str,
-                       tier: str) -> tuple[str, str] | None:
-        """The reason of the first phrase of ``phrases`` that matches ``text`` (and decides), or None."""
+    def _phrase_reason(self, phrases: list[_Phrase], code: str | None, command: str | None, text: str,
+                       tier: str, vague: bool = False) -> tuple[str, str, str | None] | None:
+        """(reason, rule, Sisimai's name or None) of the first phrase of ``phrases`` that matches
+        ``text`` and decides, or None; only the ``vague`` phrases when asked, else the others."""
         for phrase in phrases:
-            if phrase.pattern.search(text) is None:
+            if phrase.vague != vague or phrase.pattern.search(text) is None:
                 continue
-            if phrase.otherwise:
-                found = self._command_phrase(phrase, enhanced or "", command, tier)
-                if found is None:
-                    continue
-                return found
-            return phrase.reason, f"{tier}:{phrase.reason}"
+            sisimai = self._sisimai_name(phrase, code or "", command)
+            if sisimai == "":
+                continue
+            return phrase.reason, f"{tier}:{phrase.reason}", sisimai
         return None
 
-    def _code_reason(self, enhanced: str) -> tuple[str, str] | None:
-        if enhanced in self._codes:
-            return self._codes[enhanced], f"code:{enhanced}"
-        subject = enhanced.rsplit(".", 1)[0] + ".*"
-        if subject in self._codes:
-            return self._codes[subject], f"code:{subject}"
+    def _code_reason(self, code: str) -> tuple[str, str] | None:
+        """The codes table's reason for ``code``: its own entry, the same code of the other class (not
+        for a subject's ``X.Y.0``), or its subject (``X.Y.*``)."""
+        subject = code.rsplit(".", 1)[0] + ".*"
+        other = ("4" if code[:1] == "5" else "5") + code[1:] if not code.endswith(".0") else code
+        for key in (code, other, subject):
+            if key in self._codes:
+                return self._codes[key], f"code:{key}"
         return None
 
     def _reason(
         self,
         status: str,
         smtp_code: str | None,
-        enhanced: str | None,
+        code: str | None,
         category: str | None,
         text: str,
         provided: tuple[str, str] | None,
         command: str | None,
-    ) -> tuple[str, str]:
+    ) -> tuple[str, str, str | None]:
+        """(reason, rule, Sisimai's name where it differs) in the precedence of reasons.toml."""
         if status in self._status:
-            return self._status[status], f"status:{status}"
+            return self._status[status], f"status:{status}", None
         if text and self._user_phrases:
-            found = self._phrase_reason(self._user_phrases, enhanced, command, text, "user")
+            found = self._phrase_reason(self._user_phrases, code, command, text, "user")
+            if found is None:
+                found = self._phrase_reason(self._user_phrases, code, command, text, "user", vague=True)
             if found is not None:
                 return found
         if category in REASONS:
-            return category, f"hint:{category}"  # type: ignore[return-value]
+            return category, f"hint:{category}", None  # type: ignore[return-value]
         if provided is not None:
-            return provided
-        if enhanced and enhanced in self._strong and enhanced in self._codes:
-            if text:
-                for phrase in self._strong_yield.get(enhanced, ()):
-                    if phrase.pattern.search(text) is not None:
-                        return phrase.reason, f"phrase:{phrase.reason}"
-            return self._codes[enhanced], f"code:{enhanced}"
+            return (*provided, None)
         if text:
-            found = self._phrase_reason(self._phrases, enhanced, command, text, "phrase")
+            found = self._phrase_reason(self._phrases, code, command, text, "phrase")
             if found is not None:
                 return found
-        if command and command in self._commands and (enhanced or smtp_code or "5")[:1] == "5":
-            return self._commands[command], f"command:{command}"
-        if enhanced:
-            found = self._code_reason(enhanced)
+        by_code = self._code_reason(code) if code else None
+        if by_code is not None and code not in self._generic and not by_code[1].endswith("*"):
+            return (*by_code, None)
+        if text:
+            found = self._phrase_reason(self._phrases, code, command, text, "phrase", vague=True)
             if found is not None:
                 return found
+        if command and command in self._commands and (code or smtp_code or "5")[:1] == "5":
+            return self._commands[command], f"command:{command}", None
+        if by_code is not None:
+            return (*by_code, None)
         if category and category in self._categories:
-            return self._categories[category], f"category:{category}"
+            return self._categories[category], f"category:{category}", None
         if smtp_code and smtp_code in self._replies:
-            return self._replies[smtp_code], f"reply:{smtp_code}"
+            return self._replies[smtp_code], f"reply:{smtp_code}", None
         if status in self._fallback:
-            return self._fallback[status], f"fallback:{status}"
+            return self._fallback[status], f"fallback:{status}", None
         if text:
-            return self._fallback.get("text", "onhold"), "fallback:text"
-        return "undefined", "none"
+            return self._fallback.get("text", "onhold"), "fallback:text", None
+        return "undefined", "none", None
 
 
 @lru_cache(maxsize=1)

@@ -49,6 +49,8 @@ class Record:
     subject: str | None = None
     pattern: str | None = None
     reporting_mta: str | None = None
+    #: the reason in Sisimai's own taxonomy where ours differs on purpose (see reasons.toml)
+    sisimai_reason: str | None = None
 
     def replace(self, **changes: object) -> Record:
         """A copy with some fields changed."""

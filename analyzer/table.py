@@ -15,7 +15,8 @@ import pyarrow as pa
 from .records import COLUMNS, CORE_COLUMNS, Record
 
 #: Columns stored as categories (dictionary-encoded): few distinct values.
-CATEGORIES = ("host", "status", "code_class", "reason", "transport", "parser", "category", "smtp_command")
+CATEGORIES = ("host", "status", "code_class", "reason", "transport", "parser", "category", "smtp_command",
+              "sisimai_reason")
 #: Column order of the records table and DataFrame: the export contract first, then the extra columns.
 ORDER = list(CORE_COLUMNS) + [c for c in COLUMNS if c not in CORE_COLUMNS]
 LOCAL_TIME = pa.timestamp("us")

@@ -126,7 +126,7 @@ def score(corpus: Path = CORPUS, half: str | None = None) -> dict[str, Any]:
             if record is None and index < len(records) and not recipients:
                 record = records[index]
             ours_code = record.enhanced_code if record else None
-            ours_reason = record.reason if record else None
+            ours_reason = (record.sisimai_reason or record.reason) if record else None  # Sisimai's labels
             key = "code_private" if private(status) else "code_plain"
             totals[key + "_n"] += 1
             ok_code = record is not None and code_matches(status, ours_code)

@@ -25,6 +25,12 @@ def decide(*args: object, **kwargs: object) -> tuple[str | None, bool | None, st
     return r.reason, r.hard, r.rule
 
 
+def sisimai(*args: object, **kwargs: object) -> tuple[str | None, str | None]:
+    """Our reason and Sisimai's name for it."""
+    r = default_classifier().classify(record(*args, **kwargs))  # type: ignore[arg-type]
+    return r.reason, r.sisimai_reason
+
+
 @pytest.mark.parametrize(("status", "reason"), [
     ("sent", "delivered"), ("expired", "expired"), ("complaint", "feedback"), ("autoreply", "vacation")])
 def test_status_decides_first(status: str, reason: str) -> None:
@@ -35,15 +41,18 @@ def test_user_unknown_depends_on_the_command() -> None:
     assert decide("550 5.1.1 <x@example.net>: User unknown (in reply to RCPT TO command)", enhanced="5.1.1",
                   smtp="550")[:2] == ("userunknown", True)
     assert decide("550 User unknown", smtp="550", smtp_command="RCPT")[:2] == ("userunknown", True)
+    # after DATA the address is just as unknown (Sisimai calls it "filtered": its own column says so)
     assert decide("SMTP error after end of data: 550 User unknown", smtp="550") == (
-        "filtered", False, "phrase:userunknown->filtered")
-    assert decide("550 5.2.1 User unknown", enhanced="5.2.1", smtp="550")[0] == "filtered"
+        "userunknown", True, "phrase:userunknown")
+    assert sisimai("SMTP error after end of data: 550 User unknown", smtp="550") == ("userunknown", "filtered")
+    assert sisimai("550 5.2.1 User unknown", enhanced="5.2.1", smtp="550") == ("userunknown", "filtered")
 
 
-def test_user_unknown_without_a_command_is_filtered_like_sisimai() -> None:
-    # no command known and no x.1.1 code: Sisimai's "filtered"; a 5.1.1 code keeps "userunknown"
-    assert decide("550 Unknown user", smtp="550")[:2] == ("filtered", False)
-    assert decide("550 5.1.1 Unknown user", smtp="550", enhanced="5.1.1")[:2] == ("userunknown", True)
+def test_user_unknown_without_a_command_keeps_sisimai_name_in_its_column() -> None:
+    # no command known and no x.1.x code: Sisimai's "filtered"; a 5.1.1 code keeps "userunknown" there too
+    assert decide("550 Unknown user", smtp="550")[:2] == ("userunknown", True)
+    assert sisimai("550 Unknown user", smtp="550") == ("userunknown", "filtered")
+    assert sisimai("550 5.1.1 Unknown user", smtp="550", enhanced="5.1.1") == ("userunknown", "userunknown")
     assert decide("550 5.1.0 User unknown", smtp="550", enhanced="5.1.0")[:2] == ("userunknown", True)
     # an answer to MAIL FROM is about the sender
     assert decide("553 5.1.0 <x@example.org> does not exist", smtp="553", enhanced="5.1.0",
@@ -53,7 +62,7 @@ def test_user_unknown_without_a_command_is_filtered_like_sisimai() -> None:
         "blocked", False, "command:HELO")
 
 
-def test_strong_code_gives_way_to_some_phrases() -> None:
+def test_words_beat_codes() -> None:
     assert decide("552 sorry, mailbox x is over quota temporarily (#5.1.1)", enhanced="5.1.1")[:2] == (
         "mailboxfull", False)
     # "delivery time expired" after a DNS failure: the DNS failure is the cause
@@ -73,9 +82,11 @@ def test_provider_error_labels() -> None:
     assert decide("550 <a@ezweb.ne.jp>: User unknown", smtp="550", domain="ezweb.ne.jp")[0] == "userunknown"
 
 
-def test_strong_codes_beat_phrases_and_hard_flags() -> None:
-    assert decide("552 5.2.2 user unknown, mailbox full", enhanced="5.2.2")[:3] == (
-        "mailboxfull", False, "code:5.2.2")
+def test_specific_codes_beat_vague_words_and_hard_flags() -> None:
+    assert decide("552 5.2.2 blocked", enhanced="5.2.2")[:3] == ("mailboxfull", False, "code:5.2.2")
+    assert decide("554 5.7.1 blocked", enhanced="5.7.1")[:3] == ("blocked", False, "phrase:blocked")
+    # Postfix's own rate limit: the words beat the generic 4.7.1
+    assert decide("450 4.7.1 Error: too much mail from 192.0.2.1", "deferred", "4.7.1")[0] == "speeding"
     assert decide("550 5.7.26 unauthenticated", enhanced="5.7.26")[0] == "authfailure"
     assert decide("556 5.1.10 null MX", enhanced="5.1.10")[:2] == ("notaccept", True)
     assert decide("421 4.3.2 not accepting messages", "deferred", "4.3.2")[:2] == ("notaccept", False)
@@ -96,8 +107,9 @@ def test_decoder_hint_and_provider_rules() -> None:
     # Yahoo's TSS04 deferral is a reputation problem, whatever the generic phrases say.
     assert decide("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred", "deferred", "4.7.0",
                   remote_mta="mta5.am0.yahoodns.net")[0] == "badreputation"
-    # A final bounce after connection timeouts is "expired"; the same attempt in a log is a network error.
-    assert decide("connect to mx.example.net[192.0.2.1]:25: Connection timed out", enhanced="4.4.1")[0] == "expired"
+    # A final bounce after connection timeouts is a network error (Sisimai: "expired"), as in a log.
+    assert sisimai("connect to mx.example.net[192.0.2.1]:25: Connection timed out", enhanced="4.4.1") == (
+        "networkerror", "expired")
     assert decide("connect to mx.example.net[192.0.2.1]:25: Connection timed out", "deferred", "4.4.1")[0] == (
         "networkerror")
 
@@ -138,7 +150,8 @@ def test_provider_rules_by_reporting_mta_and_command() -> None:
     # a MessageLabs DSN reports the customer server's "No such user": an unknown mailbox
     assert decide("550 kijitora@example.org... No such user", smtp="550", enhanced="5.0.0",
                   reporting_mta="server-7.bemta-3.messagelabs.com")[2] == "provider:messagelabs:userunknown"
-    assert decide("550 kijitora@example.org... No such user", smtp="550", enhanced="5.0.0")[0] == "filtered"
+    assert sisimai("550 kijitora@example.org... No such user", smtp="550", enhanced="5.0.0") == (
+        "userunknown", "filtered")
     # NTT docomo: "550 Unknown user" after DATA is its reception filter, at RCPT an unknown mailbox
     text = "550 Unknown user kijitora@docomo.ne.jp"
     assert decide(text, smtp="550", enhanced="5.0.0", remote_mta="mfsmax.docomo.ne.jp",
