@@ -43,7 +43,7 @@ def command_name(command: str | None) -> str:
 @lru_cache(maxsize=4)
 def _bundled(name: str) -> dict[str, Any]:
     """A TOML file of ``analyzer/data``, parsed once (callers copy before they change it)."""
-    return tomllib.loads(resources.files("analyzer.data").joinpath(name).read_text("utf-8"))
+    return tomllib.loads(resources.files("analyzer.data").joinpath(*name.split("/")).read_text("utf-8"))
 
 
 @lru_cache(maxsize=1)
@@ -81,13 +81,27 @@ class Decision:
 
 
 def load_rules(path: Path | None = None) -> dict[str, Any]:
-    """The bundled ``reasons.toml`` plus ``providers.toml``, or the TOML file at ``path``."""
+    """The bundled ``reasons.toml`` with its phrase files and ``providers.toml``, or the TOML file at ``path``."""
     if path is None:
         rules = dict(_bundled("reasons.toml"))
+        rules["phrase"] = ordered_phrases(rules)
         rules["provider"] = _bundled("providers.toml").get("provider", [])
         return rules
     with open(path, "rb") as handle:
         return tomllib.load(handle)
+
+
+def ordered_phrases(rules: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``[[phrase]]`` entries of every file of ``phrase_files`` (in ``data/phrases``), reason by
+    reason (or by ``group`` where an entry has one) in the order of ``phrase_order``; within a reason
+    in file order.  A reason missing from
+    the order is an error in the data, not something to guess."""
+    order = {reason: index for index, reason in enumerate(rules["phrase_order"])}
+    phrases = [entry for name in rules["phrase_files"] for entry in _bundled(f"phrases/{name}").get("phrase", [])]
+    missing = {entry.get("group", entry["reason"]) for entry in phrases} - order.keys()
+    if missing:
+        raise ValueError(f"reasons.toml: phrase_order lacks {sorted(missing)}")
+    return sorted(phrases, key=lambda entry: order[entry.get("group", entry["reason"])])
 
 
 def merge_rules(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +117,7 @@ def merge_rules(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     merged["user_phrase"] += list(extra.get("user_phrase", []))
     for listed in ("provider", "sisimai", "by_command"):
         merged[listed] = list(extra.get(listed, [])) + list(base.get(listed, []))
-    for table in ("status", "codes", "categories", "replies", "fallback", "commands"):
+    for table in ("status", "codes", "sisimai_codes", "categories", "replies", "fallback", "commands"):
         merged[table] = {**base.get(table, {}), **extra.get(table, {})}
     for listed in ("generic_codes", "hard", "hard_when_permanent"):
         if listed in extra:
@@ -180,6 +194,7 @@ class Classifier:
         ]
         self._generic = frozenset(rules.get("generic_codes", ()))
         self._codes: dict[str, str] = rules.get("codes", {})
+        self._sisimai_codes: dict[str, str] = rules.get("sisimai_codes", {})
         self._categories: dict[str, str] = rules.get("categories", {})
         self._replies: dict[str, str] = rules.get("replies", {})
         self._fallback: dict[str, str] = rules.get("fallback", {})
@@ -335,14 +350,14 @@ class Classifier:
             return phrase.reason, f"{tier}:{phrase.reason}", sisimai
         return None
 
-    def _code_reason(self, code: str) -> tuple[str, str] | None:
+    def _code_reason(self, code: str) -> tuple[str, str, str | None] | None:
         """The codes table's reason for ``code``: its own entry, the same code of the other class (not
         for a subject's ``X.Y.0``), or its subject (``X.Y.*``)."""
         subject = code.rsplit(".", 1)[0] + ".*"
         other = ("4" if code[:1] == "5" else "5") + code[1:] if not code.endswith(".0") else code
         for key in (code, other, subject):
             if key in self._codes:
-                return self._codes[key], f"code:{key}"
+                return self._codes[key], f"code:{key}", self._sisimai_codes.get(key)
         return None
 
     def _reason(
@@ -374,7 +389,7 @@ class Classifier:
                 return found
         by_code = self._code_reason(code) if code else None
         if by_code is not None and code not in self._generic and not by_code[1].endswith("*"):
-            return (*by_code, None)
+            return by_code
         if text:
             found = self._phrase_reason(self._phrases, code, command, text, "phrase", vague=True)
             if found is not None:
@@ -382,7 +397,7 @@ class Classifier:
         if command and command in self._commands and (code or smtp_code or "5")[:1] == "5":
             return self._commands[command], f"command:{command}", None
         if by_code is not None:
-            return (*by_code, None)
+            return by_code
         if category and category in self._categories:
             return self._categories[category], f"category:{category}", None
         if smtp_code and smtp_code in self._replies:
