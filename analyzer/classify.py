@@ -81,7 +81,7 @@ class Decision:
 
 
 def load_rules(path: Path | None = None) -> dict[str, Any]:
-    """The bundled ``reasons.toml`` with its phrase files and ``providers.toml``, or the TOML file at ``path``."""
+    """The bundled ``reasons.toml`` with its phrase files and ``providers.toml``, or the file at ``path``."""
     if path is None:
         rules = dict(_bundled("reasons.toml"))
         rules["phrase"] = ordered_phrases(rules)
@@ -94,13 +94,18 @@ def load_rules(path: Path | None = None) -> dict[str, Any]:
 def ordered_phrases(rules: dict[str, Any]) -> list[dict[str, Any]]:
     """The ``[[phrase]]`` entries of every file of ``phrase_files`` (in ``data/phrases``), reason by
     reason (or by ``group`` where an entry has one) in the order of ``phrase_order``; within a reason
-    in file order.  A reason missing from
+    in file order; ``phrase_defaults`` fill the fields of a reason's entries (unless an entry has
+    ``any_command = true``).  A reason missing from
     the order is an error in the data, not something to guess."""
     order = {reason: index for index, reason in enumerate(rules["phrase_order"])}
-    phrases = [entry for name in rules["phrase_files"] for entry in _bundled(f"phrases/{name}").get("phrase", [])]
+    phrases = [entry for name in rules["phrase_files"]
+               for entry in _bundled(f"phrases/{name}").get("phrase", [])]
     missing = {entry.get("group", entry["reason"]) for entry in phrases} - order.keys()
     if missing:
         raise ValueError(f"reasons.toml: phrase_order lacks {sorted(missing)}")
+    defaults = rules.get("phrase_defaults", {})
+    phrases = [entry if entry.get("any_command") else {**defaults.get(entry["reason"], {}), **entry}
+               for entry in phrases]
     return sorted(phrases, key=lambda entry: order[entry.get("group", entry["reason"])])
 
 
@@ -180,9 +185,11 @@ class Classifier:
 
     def __init__(self, rules: dict[str, Any]) -> None:
         self._status: dict[str, str] = rules.get("status", {})
-        self._phrases = [_phrase(entry) for entry in rules.get("phrase", [])]
+        # an entry without patterns would match every text: it has no rule to give
+        self._phrases = [_phrase(entry) for entry in rules.get("phrase", []) if entry.get("patterns")]
         # a user's own phrases (merge_rules): they decide right after the status table
-        self._user_phrases = [_phrase(entry) for entry in rules.get("user_phrase", [])]
+        self._user_phrases = [_phrase(entry) for entry in rules.get("user_phrase", [])
+                              if entry.get("patterns")]
         self._providers = [
             _Provider(
                 entry["name"], _compile_lowered(entry["hosts"]),
@@ -251,9 +258,10 @@ class Classifier:
         )
         record.reason, record.hard, record.rule = decision.reason, decision.hard, decision.rule
         record.sisimai_reason = decision.sisimai
-        if decision.code != record.enhanced_code and decision.code[:1] == (record.code_class or decision.code[:1]):
+        code = decision.code
+        if code != record.enhanced_code and code[:1] == (record.code_class or code[:1]):
             # the reply's own specific code where the record had none or a generic x.0.0
-            record.enhanced_code, record.code_class = decision.code, decision.code[:1]
+            record.enhanced_code, record.code_class = code, code[:1]
         record.pattern = pattern or None
         return record
 
