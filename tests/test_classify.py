@@ -114,9 +114,12 @@ def test_decoder_hint_and_provider_rules() -> None:
         "networkerror")
 
 
-def test_postfix_categories_unchanged() -> None:
+def test_postfix_dns_failures() -> None:
+    # "try again": a temporary DNS failure (the domain may well exist), not an unknown domain
     text = "Host or domain name not found. Name service error for name=x.example type=MX: Host not found, try again"
-    assert decide(text, "deferred", "4.4.1", category="512")[0] == "hostunknown"
+    assert decide(text, "deferred", "4.4.3", category="512")[0] == "networkerror"
+    text = "Host or domain name not found. Name service error for name=x.example type=MX: Host not found"
+    assert decide(text, "bounced", "5.4.4", category="512")[:2] == ("hostunknown", True)
 
 
 def test_merge_rules_puts_extra_phrases_first() -> None:

@@ -54,7 +54,10 @@ def test_multiline_provider_reply(tmp_path: Path) -> None:
     ("connect to mx1.example.com[192.0.2.1]:25: Connection refused", "111", "networkerror"),
     ("connect to mx1.example.com[192.0.2.1]:25: Connection timed out", "101", "networkerror"),
     ("connect to mx1.example.com[2001:db8::1]:25: No route to host", "101", "networkerror"),
+    # "try again" is Postfix's temporary DNS failure (TRY_AGAIN): the lookup failed, not the domain
     ("Host or domain name not found. Name service error for name=exmaple.com type=MX: Host not found, try again",
+     "512", "networkerror"),
+    ("Host or domain name not found. Name service error for name=exmaple.com type=MX: Host not found",
      "512", "hostunknown"),
     ("lost connection with mx1.example.com[192.0.2.1] while sending end of data -- message may be sent more "
      "than once", "447", "networkerror"),
