@@ -87,3 +87,27 @@ def test_every_report_text_has_a_german_translation() -> None:
     texts |= {f"{side} side" for side in ("sender", "recipient", "transport")}
     texts |= {"yes", "no", "after-fix", "inbound", "outbound", "sent", "deferred", "bounced", "expired", "rejected"}
     assert sorted(texts - set(catalog)) == []
+
+
+def test_every_phrase_names_where_its_wording_comes_from() -> None:
+    """Each pattern of the phrase files carries a comment naming its source (or saying none was found)."""
+    import re
+
+    folder = resources.files("analyzer.data").joinpath("phrases")
+    rules = load_rules()
+    assert rules["phrase_files"], "no phrase files"
+    unsourced = []
+    for name in rules["phrase_files"]:
+        inside = False
+        for number, line in enumerate(folder.joinpath(name).read_text("utf-8").splitlines(), 1):
+            stripped = line.strip()
+            if stripped.startswith("patterns = ["):
+                inside = not stripped.split("#", 1)[0].rstrip().endswith("]")
+                if not inside and "#" not in stripped:
+                    unsourced.append(f"{name}:{number}")
+                continue
+            if inside and stripped.startswith("]"):
+                inside = False
+            elif inside and re.match(r'^"', stripped) and not re.search(r'",?\s+#\s*\S', stripped):
+                unsourced.append(f"{name}:{number}")
+    assert not unsourced, unsourced
