@@ -145,6 +145,10 @@ def decode(mail: Mail) -> list[Hit]:
                         reply, quoted = codes(line)
                         if line not in diagnostic:
                             diagnostic = squash(f"{diagnostic} {line}")
+        if not diagnostic:
+            # no Diagnostic-Code and no text of its own next to the address: the notice's own text
+            # (which often explains before it lists the addresses) is the diagnostic
+            diagnostic = squash(mail.text)[:4000]
         enhanced = prefer(status, quoted, reply)
         if enhanced and enhanced[1:] == ".4.7":
             # "Delivery time expired" should give way to the code of the problem found (RFC 3463 X.4.7):

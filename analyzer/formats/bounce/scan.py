@@ -20,6 +20,12 @@ _RECIPIENT_LINES = [
     re.compile(rf"^<(?P<addr>{ADDRESS})>\s*(?::|\.\.\.|,)?\s*(?P<rest>.{{0,2000}})$"),
     re.compile(rf"^(?P<addr>{ADDRESS})\s*(?::|\.\.\.)\s*(?P<rest>.{{1,2000}})$"),
     re.compile(rf"^<?(?P<addr>{ADDRESS})>?(?P<rest>\s(?:[\[(]|on\s).{{0,2000}})$", re.IGNORECASE),
+    # Exchange / Outlook NDRs rendered from HTML: "bob@example.net<mailto:bob@example.net> The mailbox ..."
+    re.compile(rf"^<?(?P<addr>{ADDRESS})>?\s{{0,2}}<mailto:[^<>\s]{{1,320}}>\s*(?P<rest>.{{0,2000}})$",
+               re.IGNORECASE),
+    # sendmail's verdict lines without brackets: "550 bob@example.net... User unknown"
+    re.compile(rf"^(?P<lead>[245]\d\d[ -](?:[245]\.\d{{1,3}}\.\d{{1,3}}\s)?)(?P<addr>{ADDRESS})\.\.\.\s*"
+               rf"(?P<rest>.{{1,2000}})$"),
     re.compile(
         rf"^(?P<rest>[245]\d\d[ -](?:[245]\.\d{{1,3}}\.\d{{1,3}}\s)?)"
         rf"<(?P<addr>{ADDRESS})>(?P<more>.{{0,2000}})$"
@@ -38,7 +44,7 @@ _RECIPIENT_LINES = [
     ),
     re.compile(
         rf"^(?P<lead>.{{0,200}}?(?:delivering your (?:mail|message) to|could not be delivered to|"
-        rf"not (?:be )?deliver(?:ed|able) to|delivery to|failed to deliver to|"
+        rf"(?:not|n't) (?:be )?deliver(?:ed|able) to|delivery to|failed to deliver to|"
         rf"your message to|message to|sent to|send to|deliver to|to reach)\s*:?\s*)"
         rf"<?(?P<addr>{ADDRESS})>?(?P<rest>.{{0,2000}})$",
         re.IGNORECASE,
@@ -93,6 +99,36 @@ def blocks(text: str, exclude: set[str] | None = None, keep: set[str] | frozense
             hit.command = command_of(" ".join(lines[number:end])[:3000])
         if body and body not in hit.diagnostic:
             hit.diagnostic = squash(f"{hit.diagnostic} {body}")
+    for hit in hits.values():
+        hit.smtp_code, hit.enhanced_code = codes(hit.diagnostic)
+    return list(hits.values())
+
+
+#: Words that say a delivery failed, for addresses named in the middle of a sentence.
+_FAILURE_WORDS = re.compile(
+    r"unknown|not found|(?:not|n't) exist|undeliver|not (?:be )?deliver|could(?: not|n't)|unable|"
+    r"reject|refused|fail|invalid|no such|unavailable|quota|\bfull\b|disabled|inactive|blocked|denied|"
+    r"unbekannt|nicht zugestellt|inconnu|n.existe pas|desconocid|no existe|sconosciut|non esiste|"
+    r"desconhecid|n(?:ã|a)o existe|存在しません|不明",
+    re.IGNORECASE,
+)
+
+
+def near_failure_wording(text: str, exclude: set[str]) -> list[Hit]:
+    """One hit per address named on a line that also says a delivery failed ("The address a@b does
+    not exist here."): the last resort for a bounce of a format no other rule reads.  Daemon
+    addresses and ``exclude`` (the bounce's sender and addressee) are skipped."""
+    hits: dict[str, Hit] = {}
+    for raw in text.split("\n")[:400]:
+        line = raw.strip()
+        if "@" not in line or len(line) > 2100 or _FAILURE_WORDS.search(line) is None:
+            continue
+        for match in _ADDRESS.finditer(line):
+            address = match.group(0).lower().strip(".")
+            if address in exclude or _SKIP.match(address) or address in hits:
+                continue
+            diagnostic = squash(line)
+            hits[address] = Hit(recipient=address, diagnostic=diagnostic, command=command_of(diagnostic))
     for hit in hits.values():
         hit.smtp_code, hit.enhanced_code = codes(hit.diagnostic)
     return list(hits.values())

@@ -193,7 +193,12 @@ def decode(mail: Mail) -> list[Hit]:
     if not hits:
         hits = [Hit(recipient=a) for a in dict.fromkeys(_failed_header(mail))]
     if not hits:
-        originals = [a for a in mail.original_recipients if a not in exclude][:1]
+        hits = scan.near_failure_wording(text, exclude | set(bounce_to))
+    if not hits:
+        # the original's To/Cc only where the notice itself names the address (a daemon address the
+        # scan skips, "postmaster@..." listed as the failed one); never the original's headers alone
+        notice = text.lower()
+        originals = [a for a in mail.original_recipients if a not in exclude and a in notice][:1]
         hits = [Hit(recipient=a) for a in originals]
     if not hits:
         return []
