@@ -51,3 +51,17 @@ def test_the_sender_postmaster_and_the_bounces_addressee_are_never_recipients() 
 def test_ordinary_mail_mentioning_a_failure_gives_no_record() -> None:
     body = "Hi Bob, my delivery to carol@example.net failed yesterday, can you check?\n"
     assert bounce(body, sender="dave@example.com", subject="question") == []
+
+
+@pytest.mark.parametrize(("body", "recipient"), [
+    ("Your message could not be delivered as addressed.\n\nInvalid receiver address: bob@example.net\n", "bob@example.net"),
+    ("This Message was undeliverable due to the following reason:\n\nRecipient address: bob@example.net\n"
+     "Reason: Remote SMTP server has rejected address\n", "bob@example.net"),
+    ("Delivery failed.\nFinal-Recipient: rfc822; bob@example.net\nStatus: 5.1.1\n", "bob@example.net"),
+    ("User mailbox exceeds allowed size: bob@example.net\n", "bob@example.net"),
+    ("Your message did not reach some or all of the intended recipients.\n\nThe following recipient(s) could not be "
+     "reached:\n\n      bob@example.net on 11/12/2004 3:24 PM\n            The e-mail account does not exist.\n",
+     "bob@example.net"),
+])
+def test_older_notice_shapes_give_their_recipient(body: str, recipient: str) -> None:
+    assert [r.recipient for r in bounce(body)] == [recipient]

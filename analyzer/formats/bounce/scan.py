@@ -31,9 +31,10 @@ _RECIPIENT_LINES = [
         rf"<(?P<addr>{ADDRESS})>(?P<more>.{{0,2000}})$"
     ),
     re.compile(
-        rf"^(?:>>>\s*|in:\s*)?(?:rcpt to|recipient address|recipient|original recipient|failed recipient|"
-        rf"addressed to|"
-        rf"invalid recipient|unknown recipient|to|address|e-?mail address)\s*:\s*"
+        rf"^(?:>>>\s*|in:\s*)?(?:rcpt to|recipient address|recipient|original[ -]recipient|"
+        rf"final[ -]recipient|failed recipient|addressed to|intended recipient|"
+        rf"(?:invalid )?receiver(?: address)?|"
+        rf"invalid recipient|unknown recipient|to|address|e-?mail address)\s*:\s*(?:rfc822;\s*)?"
         rf"(?:[^<>\n]{{0,80}}<)?(?P<addr>{ADDRESS})>?(?P<rest>.{{0,2000}})$",
         re.IGNORECASE,
     ),
@@ -107,7 +108,7 @@ def blocks(text: str, exclude: set[str] | None = None, keep: set[str] | frozense
 #: Words that say a delivery failed, for addresses named in the middle of a sentence.
 _FAILURE_WORDS = re.compile(
     r"unknown|not found|(?:not|n't) exist|undeliver|not (?:be )?deliver|could(?: not|n't)|unable|"
-    r"reject|refused|fail|invalid|no such|unavailable|quota|\bfull\b|disabled|inactive|blocked|denied|"
+    r"reject|refused|fail|invalid|no such|unavailable|quota|\bfull\b|exceed|disabled|inactive|blocked|denied|"
     r"unbekannt|nicht zugestellt|inconnu|n.existe pas|desconocid|no existe|sconosciut|non esiste|"
     r"desconhecid|n(?:ã|a)o existe|存在しません|不明",
     re.IGNORECASE,
