@@ -80,10 +80,13 @@ class Decision:
     code: str | None = None
 
 
-def load_rules(path: Path | None = None) -> dict[str, Any]:
-    """The bundled ``reasons.toml`` with its phrase files and ``providers.toml``, or the file at ``path``."""
+def load_rules(path: Path | None = None, phrase_files: list[str] | None = None) -> dict[str, Any]:
+    """The bundled ``reasons.toml`` with its phrase files (or only ``phrase_files``) and
+    ``providers.toml``, or the file at ``path``."""
     if path is None:
         rules = dict(_bundled("reasons.toml"))
+        if phrase_files is not None:
+            rules["phrase_files"] = phrase_files
         rules["phrase"] = ordered_phrases(rules)
         rules["provider"] = _bundled("providers.toml").get("provider", [])
         return rules
