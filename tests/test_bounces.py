@@ -87,3 +87,26 @@ def test_acceptance_targets(corpus: Path) -> None:
     assert result["address_pct"] >= ADDRESS_MIN
     assert result["code_pct"] >= CODE_MIN
     assert result["reason_pct"] >= REASON_MIN
+
+
+def test_cross_family_figure(corpus: Path) -> None:
+    """Each half of the corpus read by the phrases written without looking at it (corpus_score.SEEN)."""
+    import corpus_score
+
+    unseen = [corpus_score.score(CORPUS, half, corpus_score.unseen_classifier(half)) for half in "AB"]
+    entries = sum(u["entries"] for u in unseen)
+    cross = sum(u["reason_pct"] * u["entries"] for u in unseen) / entries
+    assert cross >= 81.0  # reached 81.5 (dev 97.0): the gap issue 8 asks to shrink
+
+
+def test_crisp_figures() -> None:
+    """The other project's texts and labels (../shared/corpus/bounces-crisp), in its own categories."""
+    import corpus_score
+
+    if not (corpus_score.CRISP / "expected.jsonl").exists():
+        pytest.skip(f"{corpus_score.CRISP} is not available")
+    result = corpus_score.score_crisp()
+    assert result["address_pct"] >= 99.0  # reached 100.0
+    assert result["code_pct"] >= 99.0  # reached 100.0
+    assert result["reason_pct"] >= 73.0  # reached 74.1
+    assert result["not_ok"].split("/")[0] == result["not_ok"].split("/")[1]
