@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import re
 import tomllib
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from .hints import LANGUAGES, Hints
 from .pipeline import read_frame
 from .processes import gc_paused, jobs_available
 from .records import Accounting
-from .sources import InputError
+from .sources import InputError, expand
 
 EXIT_USAGE = 2
 
@@ -33,8 +35,31 @@ def _knowledge(lang: str, hints_file: str | None) -> tuple[Hints, Classifier | N
     try:
         user_rules = load_rules(Path(hints_file))
         return Hints.load(lang, Path(hints_file)), Classifier(merge_rules(load_rules(), user_rules))
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, re.error) as error:
         raise UsageFailure(f"{hints_file}: not a usable hints file: {error}") from None
+
+
+def _check_outputs(inputs: tuple[str, ...], outputs: dict[str, str | None]) -> None:
+    """Refuse an empty output path, two outputs to one file, and an output that is one of the inputs."""
+    seen: dict[str, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        if not path.strip():
+            raise UsageFailure(f"{option}: empty file name")
+        real = os.path.realpath(path)
+        if real in seen:
+            raise UsageFailure(f"{option} {path}: the same file as {seen[real]}")
+        seen[real] = f"{option} {path}"
+    if not seen:
+        return
+    try:
+        named = {os.path.realpath(item) for item in expand(list(inputs)) if item != "-"}
+    except InputError as error:
+        raise UsageFailure(str(error)) from None
+    for real, where in seen.items():
+        if real in named:
+            raise UsageFailure(f"{where}: is one of the inputs; refusing to overwrite it")
 
 
 def _prepare_report(lang: str) -> None:
@@ -80,6 +105,8 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
     .gz, .bz2 and .xz files are read by content, whatever their name.
     """
+    _check_outputs(inputs, {"--html": html_path, "--text": text_path, "--csv": csv_path, "--json": json_path,
+                            "--parquet": parquet_path})
     # Arrow's default allocator (mimalloc) made this short-lived process 3 % slower, measured on a
     # 1M-line log: most of its Arrow memory is written once and freed at exit.
     pa.set_memory_pool(pa.system_memory_pool())

@@ -87,6 +87,8 @@ def expand(specs: list[str]) -> Iterator[str | Path]:
 
     The files of a directory or glob come oldest rotation first (:func:`rotation_order`).
     """
+    if specs.count("-") > 1:
+        raise InputError("-: standard input can be read only once; name it once")
     for spec in specs:
         if spec == "-":
             yield "-"

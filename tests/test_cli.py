@@ -177,3 +177,42 @@ def test_rotated_logs_come_oldest_first() -> None:
     ordered = [p.name for p in sorted((Path("/var/log") / n for n in names), key=rotation_order)]
     assert ordered == ["bounces.mbox", "mail.log.10.gz", "mail.log.2.gz", "mail.log.1", "mail.log-20261127",
                        "mail.log-20261128", "mail.log", "messages"]
+
+
+@pytest.mark.parametrize("args", [
+    ["--csv", "{d}/same", "--html", "{d}/same"],
+    ["--csv", "{log}"],
+    ["--html", ""],
+])
+def test_outputs_that_would_clobber_are_refused(tmp_path: Path, args: list[str]) -> None:
+    log = tmp_path / "in.log"
+    log.write_text(LINE)
+    argv = [str(log)] + [a.format(d=tmp_path, log=log) for a in args]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert log.read_text() == LINE  # the input is untouched
+    assert not (tmp_path / "same").exists()
+
+
+def test_stdin_named_twice_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["-", "-"], input=LINE.encode())
+    assert result.exit_code == 2 and "only once" in result.output
+
+
+def test_hints_file_with_a_broken_pattern(tmp_path: Path) -> None:
+    hints = tmp_path / "hints.toml"
+    hints.write_text('[[phrase]]\nreason = "blocked"\npatterns = ["(unclosed"]\n')
+    result = CliRunner().invoke(main, [str(SAMPLE), "--hints", str(hints), "-q"])
+    assert result.exit_code == 2 and "not a usable hints file" in result.output
+
+
+@pytest.mark.parametrize("offset", ["+24:00", "-25:30", "+99:00"])
+def test_impossible_rfc3339_offsets_leave_the_record_without_a_time(tmp_path: Path, offset: str) -> None:
+    log = tmp_path / "in.log"
+    log.write_text(LINE.replace("Mar  1 00:00:01", f"2026-03-01T00:00:01{offset}")
+                   + LINE.replace("Mar  1 00:00:01", "2026-03-01T00:00:02+01:00"))
+    js = tmp_path / "r.json"
+    result = run(str(log), "--json", str(js), "-q")
+    assert result.exit_code == 0
+    assert json.loads(js.read_text())["accounting"]["lines"]["records"] == 2

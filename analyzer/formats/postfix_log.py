@@ -177,6 +177,8 @@ class _Clock:
             sign = 1 if tz[0] == "+" else -1
             digits = tz[1:].replace(":", "")
             offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            if offset >= timedelta(hours=24):
+                return None  # no such offset (RFC 3339 allows less than a day): a damaged stamp
             return moment.replace(tzinfo=timezone(sign * offset))
         return moment
 
