@@ -9,6 +9,7 @@ import math
 import os
 import tempfile
 import tomllib
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
@@ -62,15 +63,23 @@ def _environment(lang: str = "en") -> jinja2.Environment:
     return env
 
 
-_INVISIBLE = {
-    code: f"\\u{code:04x}"
-    for code in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), *range(0x200B, 0x2010),
-                 *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF]
-}
+class _Invisible(dict[int, str | int]):
+    """``str.translate`` table: every control, format (bidi marks and overrides, zero-width, U+061C,
+    soft hyphen, tags...) and line/paragraph-separator character becomes a ``\\uXXXX`` escape; tab and
+    newline stay.  Built per character as it is met (the Unicode database is asked once per character)."""
+
+    def __missing__(self, code: int) -> str | int:
+        hidden = code not in (0x09, 0x0A) and unicodedata.category(chr(code)) in ("Cc", "Cf", "Zl", "Zp")
+        value: str | int = (f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}") if hidden else code
+        self[code] = value
+        return value
+
+
+_INVISIBLE = _Invisible()
 
 
 def safe_text(value: object) -> str:
-    """Text with control, zero-width and bidi-override characters shown as ``\\uXXXX`` escapes."""
+    """Text with control, zero-width, bidi and other invisible format characters shown as escapes."""
     return "" if value is None else str(value).translate(_INVISIBLE)
 
 

@@ -22,7 +22,10 @@ HOSTILE = [
     '"><img src=x onerror=alert(1)>',
     "javascript:alert(1)",
     "evil\u202etxt.exe\x1b[31m\x07",
+    "mark\u061cand\u2066isolate\u00adsoft\U000e0041tag",
 ]
+#: invisible format characters the outputs must show as escapes (bidi marks and isolates, soft hyphen, tags)
+INVISIBLE = ("\u202e", "\u061c", "\u2066", "\u00ad", "\U000e0041", "\x1b", "\x07")
 
 
 def record(status: str, diagnostic: str, recipient: str, **extra: object) -> Record:
@@ -51,7 +54,7 @@ def test_html_escapes_hostile_text() -> None:
     assert "<script>alert" not in html and "<img src=x" not in html and "<script>x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
-    assert 'href="javascript' not in html and "\u202e" not in html and "\x1b" not in html
+    assert 'href="javascript' not in html and not any(c in html for c in INVISIBLE)
     assert html.count("<script") == 1  # only the report's own inline script (sort/filter tables)
     assert "script-src 'sha256-" in html
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
@@ -59,7 +62,7 @@ def test_html_escapes_hostile_text() -> None:
 
 def test_text_summary_is_plain_and_fits_80_columns() -> None:
     text = render_text(hostile_summary())
-    assert "\u202e" not in text and "\x1b" not in text and "\x07" not in text
+    assert not any(c in text for c in INVISIBLE)
     assert all(len(line) <= 80 for line in text.splitlines()), max(text.splitlines(), key=len)
 
 
