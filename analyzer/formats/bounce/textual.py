@@ -196,9 +196,11 @@ def decode(mail: Mail) -> list[Hit]:
         hits = scan.near_failure_wording(text, exclude | set(bounce_to))
     if not hits:
         # the original's To/Cc only where the notice itself names the address (a daemon address the
-        # scan skips, "postmaster@..." listed as the failed one); never the original's headers alone
+        # scan skips, "postmaster@..." listed as the failed one) or its domain ("Deferred: Connection
+        # timed out with example.com"); never the original's headers alone
         notice = text.lower()
-        originals = [a for a in mail.original_recipients if a not in exclude and a in notice][:1]
+        originals = [a for a in mail.original_recipients
+                     if a not in exclude and (a in notice or a.rpartition("@")[2] in notice)][:1]
         hits = [Hit(recipient=a) for a in originals]
     if not hits:
         return []
