@@ -142,7 +142,7 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
         elif not quiet:
             click.echo(text, nl=False)
     except OSError as error:
-        raise UsageFailure(f"cannot write {error.filename}: {error.strerror}") from None
+        raise UsageFailure(f"cannot write {error.filename}: {error.strerror or error}") from None
     # The process ends next: its last garbage collection need not walk every object it made
     # (a tenth of a second after a large log).
     gc.freeze()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import math
 import os
+import stat
 import tempfile
 import tomllib
 import unicodedata
@@ -331,19 +333,44 @@ def render_text(summary: dict[str, Any]) -> str:
 def write_atomic(
     path: str | os.PathLike[str], write: Callable[[IO[Any]], None], binary: bool = False
 ) -> None:
-    """Write through a temporary file in the same directory, then rename it into place."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    """Write through a temporary file in the same directory, then rename it into place.
+
+    A symlink is followed (its target is replaced); a device or FIFO (``/dev/stdout``) is written as a
+    stream, never replaced.  A new file gets the mode the umask allows, an existing one keeps its mode.
+    Any failure is an ``OSError`` that names ``path``.
+    """
+    options: dict[str, Any] = {} if binary else {"encoding": "utf-8", "newline": ""}
+    mode = "wb" if binary else "w"
+    target = Path(os.path.realpath(path))
     try:
-        with os.fdopen(handle, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8",
-                                                                                "newline": ""})) as out:
+        if target.exists() and not target.is_file():
+            if target.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a directory")
+            with open(target, mode, **options) as out:  # a device or FIFO: a stream
+                write(out)
+            return
+        keep = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, os.fspath(path)) from None
+    try:
+        with os.fdopen(handle, mode, **options) as out:
             write(out)
-        os.chmod(temp, 0o644)
+        os.chmod(temp, keep)
         os.replace(temp, target)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, os.fspath(path)) from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set it back at once)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:

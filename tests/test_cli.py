@@ -216,3 +216,44 @@ def test_impossible_rfc3339_offsets_leave_the_record_without_a_time(tmp_path: Pa
     result = run(str(log), "--json", str(js), "-q")
     assert result.exit_code == 0
     assert json.loads(js.read_text())["accounting"]["lines"]["records"] == 2
+
+
+def test_outputs_respect_the_umask_and_keep_an_existing_mode(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    new, old = tmp_path / "new.csv", tmp_path / "old.csv"
+    old.write_text("x")
+    old.chmod(0o600)
+    mask = os.umask(0o077)
+    try:
+        assert run(str(SAMPLE), "--csv", str(new), "--json", str(old), "-q").exit_code == 0
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+    assert stat.S_IMODE(old.stat().st_mode) == 0o600 and old.read_text().startswith("{")
+
+
+def test_a_symlinked_output_replaces_its_target_and_a_fifo_is_written_as_a_stream(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    target, link = tmp_path / "target.json", tmp_path / "link.json"
+    target.write_text("old")
+    link.symlink_to(target)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run(str(SAMPLE), "--json", str(link), "--csv", str(fifo), "-q")
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and target.read_text().startswith("{")
+    assert fifo.exists() and not fifo.is_file() and got and got[0].startswith(b"time,host,")
+
+
+def test_a_missing_output_folder_names_the_path_given(tmp_path: Path) -> None:
+    wanted = tmp_path / "no" / "such" / "report.html"
+    result = CliRunner().invoke(main, [str(SAMPLE), "--html", str(wanted), "-q"])
+    assert result.exit_code == 2 and f"cannot write {wanted}:" in result.output and ".tmp" not in result.output
