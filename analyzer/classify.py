@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .records import Record
+from .records import MAX_DIAGNOSTIC, Record
 from .smtp import ENHANCED
 from .textnorm import rule_text
 
@@ -245,6 +245,8 @@ class Classifier:
         """
         status = record.status
         diagnostic = record.diagnostic or ""
+        if len(diagnostic) > MAX_DIAGNOSTIC:
+            diagnostic = record.diagnostic = diagnostic[: MAX_DIAGNOSTIC - 1] + "…"
         pattern, provided, command = "", None, None
         if status not in self._status and diagnostic:
             pattern = rule_text(diagnostic)

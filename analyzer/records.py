@@ -7,6 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+#: Longest diagnostic kept (characters): a reply is a few hundred; a longer text is cut (a hostile or broken
+#: line of megabytes must not reach the normaliser, the report and every export whole).
+MAX_DIAGNOSTIC = 2000
+
 #: Column order of the export contract (``--csv``, ``load()``); extra columns follow.
 CORE_COLUMNS = (
     "time", "host", "queue_id", "sender", "recipient", "domain", "status", "smtp_code",

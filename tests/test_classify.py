@@ -193,3 +193,8 @@ def test_hostile_lines_stay_linear(line: str) -> None:
     assert r.reason
     assert rule_text(line[:100000]) is not None
     assert isinstance(scan.blocks(line), list)
+
+
+def test_a_huge_diagnostic_is_cut_before_it_is_read() -> None:
+    r = default_classifier().classify(record("550 5.1.1 user unknown " + "x" * 5_000_000, smtp="550"))
+    assert r.reason == "userunknown" and len(r.diagnostic or "") == 2000 and r.diagnostic.endswith("…")
