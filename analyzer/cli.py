@@ -54,7 +54,8 @@ def _check_outputs(inputs: tuple[str, ...], outputs: dict[str, str | None]) -> N
     if not seen:
         return
     try:
-        named = {os.path.realpath(item) for item in expand(list(inputs)) if item != "-"}
+        named = {os.path.realpath(getattr(item, "path", item))
+                 for item in expand(list(inputs)) if item != "-"}
     except InputError as error:
         raise UsageFailure(str(error)) from None
     for real, where in seen.items():

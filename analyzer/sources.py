@@ -38,6 +38,8 @@ class Input:
     head: bytes
     mtime: datetime | None
     _stream: BinaryIO | None = None
+    #: why the input cannot be read (kind "unreadable": a file found in a directory or glob)
+    error: str | None = None
 
     @property
     def splittable(self) -> bool:
@@ -82,7 +84,15 @@ def rotation_order(path: Path) -> tuple[str, str, int, int, str]:
     return (str(path.parent), match.group("stem"), 2, 0, path.name)
 
 
-def expand(specs: list[str]) -> Iterator[str | Path]:
+@dataclass(frozen=True)
+class Found:
+    """A file found inside a directory (not named by the user), and why it cannot be read if it cannot."""
+
+    path: Path
+    error: str | None = None
+
+
+def expand(specs: list[str]) -> Iterator[str | Path | Found]:
     """Paths named by ``specs``: files, directories (their files), globs, ``-`` for stdin.
 
     The files of a directory or glob come oldest rotation first (:func:`rotation_order`).
@@ -101,7 +111,9 @@ def expand(specs: list[str]) -> Iterator[str | Path]:
             children = sorted((p for p in path.iterdir() if not p.name.startswith(".")), key=rotation_order)
             if not children:
                 raise InputError(f"{spec}: directory is empty")
-            yield from expand([str(p) for p in children])
+            for child in children:
+                # a dangling symlink in a directory is one unreadable file, not the end of the run
+                yield Found(child) if child.exists() else Found(child, "dangling symbolic link")
         elif path.exists():
             yield path
         elif glob.has_magic(spec):
@@ -113,9 +125,28 @@ def expand(specs: list[str]) -> Iterator[str | Path]:
             raise InputError(f"{spec}: no such file or directory")
 
 
+def _found(item: Found, sniff: Callable[[bytes, Path | None], str]) -> Input | None:
+    """The input of a file found in a directory; an unreadable one is kind ``unreadable``."""
+    if item.error is None:
+        try:
+            return next(open_inputs([str(item.path)], sniff))
+        except InputError as error:
+            reason = str(error).removeprefix(f"{item.path}: ")
+            return Input(str(item.path), item.path, "unreadable", b"", None, error=reason)
+    return Input(str(item.path), item.path, "unreadable", b"", None, error=item.error)
+
+
 def open_inputs(specs: list[str], sniff: Callable[[bytes, Path | None], str]) -> Iterator[Input]:
     """Each input named by ``specs`` with its kind as decided by ``sniff(head, path)``."""
     for item in expand(specs):
+        if isinstance(item, Found):
+            if item.error is None and item.path.is_dir():
+                yield from open_inputs([str(item.path)], sniff)  # a directory inside a directory
+                continue
+            found = _found(item, sniff)
+            if found is not None:
+                yield found
+            continue
         if item == "-":
             stream = decompressed(sys.stdin.buffer)  # type: ignore[arg-type]
             head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]

@@ -257,3 +257,18 @@ def test_a_missing_output_folder_names_the_path_given(tmp_path: Path) -> None:
     wanted = tmp_path / "no" / "such" / "report.html"
     result = CliRunner().invoke(main, [str(SAMPLE), "--html", str(wanted), "-q"])
     assert result.exit_code == 2 and f"cannot write {wanted}:" in result.output and ".tmp" not in result.output
+
+
+def test_a_dangling_symlink_in_an_input_directory_is_counted_and_skipped(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "mail.log").write_text(LINE)
+    (folder / "mail.log.1").symlink_to(tmp_path / "gone")
+    js = tmp_path / "r.json"
+    result = CliRunner().invoke(main, [str(folder), "--json", str(js), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "skipped, dangling symbolic link" in result.output
+    data = json.loads(js.read_text())
+    (gone,) = [i for i in data["accounting"]["inputs"] if i["kind"] == "unreadable"]
+    assert (gone["read"], gone["unparsed"], gone["records"]) == (1, 1, 0)
+    assert data["accounting"]["lines"]["records"] == 1

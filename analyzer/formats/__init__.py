@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from ..records import Record, Tally
 from ..sources import Input
-from . import mailbox, postfix_log
+from . import mailbox, postfix_log, unreadable
 
 
 class Format(Protocol):
@@ -32,7 +32,8 @@ class Format(Protocol):
 #: Most specific first; the Postfix log is the fallback for text that is not mail.
 REGISTRY: list[Format] = [mailbox, postfix_log]  # type: ignore[list-item]
 FALLBACK: Format = postfix_log  # type: ignore[assignment]
-BY_NAME: dict[str, Format] = {f.NAME: f for f in REGISTRY}
+#: Also the inputs that open_inputs names itself (files of a directory that cannot be read).
+BY_NAME: dict[str, Format] = {f.NAME: f for f in [*REGISTRY, unreadable]}  # type: ignore[list-item]
 
 
 def sniff(head: bytes, path: Path | None) -> str:
