@@ -112,8 +112,14 @@ def expand(specs: list[str]) -> Iterator[str | Path | Found]:
             if not children:
                 raise InputError(f"{spec}: directory is empty")
             for child in children:
-                # a dangling symlink in a directory is one unreadable file, not the end of the run
-                yield Found(child) if child.exists() else Found(child, "dangling symbolic link")
+                # a dangling symlink in a directory is one unreadable file, not the end of the run; a
+                # FIFO or device there is not opened (it could block for ever)
+                if not child.exists():
+                    yield Found(child, "dangling symbolic link")
+                elif not (child.is_file() or child.is_dir()):
+                    yield Found(child, "not a regular file (a FIFO, socket or device)")
+                else:
+                    yield Found(child)
         elif path.exists():
             yield path
         elif glob.has_magic(spec):
@@ -157,6 +163,13 @@ def open_inputs(specs: list[str], sniff: Callable[[bytes, Path | None], str]) ->
             mtime = datetime.fromtimestamp(os.stat(item).st_mtime)
             if item.is_dir():
                 yield Input(str(item), item, sniff(b"", item), b"", mtime)
+                continue
+            if not item.is_file():
+                # a pipe, FIFO or device (``<(zcat mail.log.gz)``): it can be read once, so the
+                # stream that was sniffed is the one that is parsed, as for stdin
+                stream = decompressed(open(item, "rb"))  # noqa: SIM115 (the parser reads it to the end)
+                head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+                yield Input(str(item), None, sniff(head, None), head, mtime, stream)
                 continue
             with decompressed(open(item, "rb")) as stream:
                 head = stream.read(SNIFF_BYTES)

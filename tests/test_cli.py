@@ -272,3 +272,27 @@ def test_a_dangling_symlink_in_an_input_directory_is_counted_and_skipped(tmp_pat
     (gone,) = [i for i in data["accounting"]["inputs"] if i["kind"] == "unreadable"]
     assert (gone["read"], gone["unparsed"], gone["records"]) == (1, 1, 0)
     assert data["accounting"]["lines"]["records"] == 1
+
+
+def test_a_pipe_is_read_completely_and_a_fifo_in_a_directory_is_skipped(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    lines = "".join(LINE.replace("9F9AD90ED8", f"9F9AD9{n:04X}") for n in range(2000))  # about 400 KB
+    fifo = tmp_path / "pipe.log"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(lines), daemon=True)
+    writer.start()
+    js = tmp_path / "r.json"
+    result = run(str(fifo), "--json", str(js), "-q")
+    writer.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    counts = json.loads(js.read_text())["accounting"]["lines"]
+    assert counts["read"] == 2000 and counts["records"] == 2000
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "mail.log").write_text(LINE)
+    os.mkfifo(folder / "mail.log.1")  # nobody writes it: opening it would block for ever
+    result = CliRunner().invoke(main, [str(folder), "--json", str(js), "-q"])
+    assert result.exit_code == 0 and "not a regular file" in result.output
+    assert json.loads(js.read_text())["accounting"]["lines"]["records"] == 1
