@@ -82,6 +82,9 @@ def _prepare_report(lang: str) -> None:
               help="Write the plain-text summary to this file instead of stdout.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
               help="Write every record, one row each, as CSV.")
+@click.option("--csv-raw", "csv_raw", is_flag=True,
+              help="Keep text that starts with = + - @ as it is in --csv (default: a leading ' so that "
+                   "spreadsheets do not run it as a formula).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
               help="Write the summary tables and the input accounting as JSON.")
 @click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False),
@@ -99,8 +102,8 @@ def _prepare_report(lang: str) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout.")
 @click.version_option(__version__, "--version", prog_name="analyze", message="%(prog)s %(version)s")
 def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
-         json_path: str | None, parquet_path: str | None, top: int, lang: str, hints_file: str | None,
-         redact_addresses: bool, jobs: int | None, quiet: bool) -> None:
+         csv_raw: bool, json_path: str | None, parquet_path: str | None, top: int, lang: str,
+         hints_file: str | None, redact_addresses: bool, jobs: int | None, quiet: bool) -> None:
     """Analyze Postfix logs and bounce messages and report what bounced, why, and what to do.
 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
@@ -132,7 +135,7 @@ def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, 
         if html_path:
             write_text(html_path, render_html(summary))
         if csv_path:
-            write_csv(csv_path, df)
+            write_csv(csv_path, df, formulas=csv_raw)
         if parquet_path:
             write_parquet(parquet_path, df)
         if json_path:

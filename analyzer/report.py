@@ -378,9 +378,27 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
     write_atomic(path, lambda out: out.write(text))
 
 
-def write_csv(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
-    """Every record, one row each, export columns first."""
-    write_atomic(path, lambda out: df.to_csv(out, index=False))
+#: A cell a spreadsheet would run as a formula (OWASP's CSV injection list): =, +, -, @, tab, CR.
+_FORMULA = r"^[=+\-@\t\r]"
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell that starts like a formula prefixed with ``'`` (shown, not run)."""
+    changed = {}
+    for name, dtype in df.dtypes.items():
+        if dtype == frame.STRING or isinstance(dtype, pd.CategoricalDtype):
+            text = frame.as_string(df[name])
+            risky = text.str.contains(_FORMULA, regex=True).fillna(False).astype(bool)
+            if risky.any():
+                changed[name] = text.where(~risky, "'" + text)
+    return df.assign(**changed) if changed else df
+
+
+def write_csv(path: str | os.PathLike[str], df: pd.DataFrame, formulas: bool = False) -> None:
+    """Every record, one row each, export columns first; text that starts like a spreadsheet formula
+    gets a leading ``'`` unless ``formulas`` (for machine readers)."""
+    out_df = df if formulas else neutralise_formulas(df)
+    write_atomic(path, lambda out: out_df.to_csv(out, index=False))
 
 
 def write_json(path: str | os.PathLike[str], summary: dict[str, Any]) -> None:

@@ -296,3 +296,20 @@ def test_a_pipe_is_read_completely_and_a_fifo_in_a_directory_is_skipped(tmp_path
     result = CliRunner().invoke(main, [str(folder), "--json", str(js), "-q"])
     assert result.exit_code == 0 and "not a regular file" in result.output
     assert json.loads(js.read_text())["accounting"]["lines"]["records"] == 1
+
+
+def test_csv_cells_that_start_like_formulas_are_neutralised(tmp_path: Path) -> None:
+    import csv as csvlib
+
+    log = tmp_path / "in.log"
+    log.write_text(LINE.replace("<g@example.org>, relay", "<=HYPERLINK(1)@example.org>, relay") + LINE.replace("550 5.1.1 <g@example.org>", "@SUM(1+1) 5.1.1"))
+    safe, raw, parquet = tmp_path / "safe.csv", tmp_path / "raw.csv", tmp_path / "r.parquet"
+    assert run(str(log), "--csv", str(safe), "--parquet", str(parquet), "-q").exit_code == 0
+    assert run(str(log), "--csv", str(raw), "--csv-raw", "-q").exit_code == 0
+    rows = list(csvlib.DictReader(safe.open()))
+    assert rows[0]["recipient"] == "'=HYPERLINK(1)@example.org"
+    assert not any(v.startswith(("=", "+", "-", "@")) for row in rows for v in row.values())
+    assert next(csvlib.DictReader(raw.open()))["recipient"] == "=HYPERLINK(1)@example.org"
+    import pandas as pd
+
+    assert pd.read_parquet(parquet)["recipient"].iloc[0] == "=HYPERLINK(1)@example.org"  # only the CSV is changed
