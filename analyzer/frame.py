@@ -218,14 +218,42 @@ def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50,
     return top.head(limit).reset_index(drop=True)
 
 
+def timeline_window(times: pd.Series, max_buckets: int = 400) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The span a timeline covers: every stamp, unless that takes more than ``max_buckets`` weeks
+    (a damaged stamp of year 1 beside 2026); then the ``max_buckets`` weeks around the median stamp.
+    None without stamps."""
+    timed = times.dropna()
+    if timed.empty:
+        return None
+    first, last = timed.min(), timed.max()
+    longest = pd.Timedelta(weeks=max_buckets)
+    if last - first > longest:
+        middle = timed.sort_values().iloc[len(timed) // 2]
+        first, last = max(first, middle - longest / 2), min(last, middle + longest / 2)
+    return first, last
+
+
+def outside_timeline(df: pd.DataFrame, max_buckets: int = 400) -> int:
+    """How many records have a stamp the timeline leaves out (:func:`timeline_window`)."""
+    window = timeline_window(df["time"], max_buckets)
+    if window is None:
+        return 0
+    times = df["time"].dropna()
+    return int(((times < window[0]) | (times > window[1])).sum())
+
+
 def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400, by: str = "status"
               ) -> pd.DataFrame:
     """Records per time bucket and status (or ``by="code_class"``: 2xx/4xx/5xx/none), every bucket of
     the span present (zeros included).  Hourly for spans up to 3 days, daily up to ``max_buckets``
-    days, weekly beyond.
+    days, weekly beyond; the span is :func:`timeline_window`'s, so there are never more than about
+    ``max_buckets`` buckets.
     """
     groups = TIMELINE_STATUSES if by == "status" else CODE_CLASSES
     timed = df.loc[df["time"].notna(), ["time", by]]
+    window = timeline_window(timed["time"], max_buckets)
+    if window is not None:
+        timed = timed.loc[(timed["time"] >= window[0]) & (timed["time"] <= window[1])]
     if by == "code_class":
         timed = timed.assign(code_class=as_string(timed["code_class"]).fillna("none"))
     timed = timed.rename(columns={by: "status"})

@@ -156,6 +156,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "inbound": rows(frame.by_reason(df.loc[df["status"] == "rejected"]).head(top)),
         "blocklists": [], "unknowns": [], "diagnostics": [],
         "timeline": rows(frame.over_time(df)),
+        "timeline_left_out": frame.outside_timeline(df),
         "timeline_classes": rows(frame.over_time(df, by="code_class")),
         "domain_sections": [],
         "messages": _messages(df, top),

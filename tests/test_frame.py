@@ -154,3 +154,14 @@ def test_inputs_read_together_keep_a_datetime_column(tmp_path: Path, others: lis
     assert pd.api.types.is_datetime64_any_dtype(df["time"]), df["time"].dtype
     assert str(df["time"].dt.tz) == "UTC"
     assert not frame.over_time(df).empty
+
+
+def test_absurd_stamps_do_not_stretch_the_timeline() -> None:
+    """Year 1 and 9999 beside real stamps: the timeline keeps a bounded span around the real ones."""
+    good = [rec("sent", "example.com", minute=n) for n in range(5)]
+    bad = [rec("sent", "example.com", time=datetime(1, 1, 1)), rec("sent", "example.com", time=datetime(9999, 12, 31))]
+    df = frame.to_frame(good + bad)
+    table = frame.over_time(df)
+    assert len(table) <= 402 and table["total"].sum() == 5
+    assert frame.outside_timeline(df) == 2
+    assert frame.outside_timeline(frame.to_frame(good)) == 0
