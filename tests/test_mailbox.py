@@ -349,3 +349,15 @@ Delivery to the following recipients failed permanently:
 def test_notice_without_error_text_is_undefined(tmp_path: Path) -> None:
     (r,) = _one(tmp_path, SILENT_NOTICE)
     assert (r.recipient, r.reason, r.rule) == ("dave@example.net", "undefined", "category:no-error-text")
+
+
+def test_a_message_whose_first_header_is_folded_over_many_kilobytes_is_a_message(tmp_path: Path) -> None:
+    to = ",\n ".join(f"user{n}@example.net" for n in range(450))  # about 10 KB
+    message = (f"To: {to}\nFrom: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail Returned to Sender\n"
+               "Content-Type: text/plain\n\n<bob@example.net>: host mx.example.net[192.0.2.1] said: 550 5.1.1 "
+               "User unknown (in reply to RCPT TO command)\n")
+    path = tmp_path / "one.eml"
+    path.write_text(message)
+    assert sniff(path.read_bytes()[:65536], path) == mailbox.NAME
+    records, _ = run(path)
+    assert [r.recipient for r in records] == ["bob@example.net"]

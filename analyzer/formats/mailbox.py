@@ -65,12 +65,16 @@ def sniff(head: bytes, path: Path | None) -> bool:
 
 
 def looks_like_message(head: bytes) -> bool:
-    """True when ``head`` opens with an RFC 5322 header block naming at least one known field."""
-    lines = head[:8192].replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    """True when ``head`` opens with an RFC 5322 header block naming at least one known field.
+
+    Judged on structure over the whole head: a header block that the head ends inside (one field
+    folded over many kilobytes, a ``To:`` of hundreds of addresses) counts with one known field.
+    """
+    lines = head.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
     fields = known = 0
     for line in lines[:-1] if len(lines) > 1 else lines:
         if not line:
-            break
+            return fields >= 2 and known >= 1
         if line[:1] in (b" ", b"\t"):
             if not fields:
                 return False
@@ -80,7 +84,7 @@ def looks_like_message(head: bytes) -> bool:
             return False
         fields += 1
         known += line[: match.end() - 1].lower() in _KNOWN_HEADERS
-    return fields >= 2 and known >= 1
+    return known >= 1  # the head ended inside the header block
 
 
 def normalise_newlines(data: bytes) -> bytes:
