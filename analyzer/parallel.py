@@ -14,9 +14,12 @@ import gc
 import math
 import multiprocessing
 import os
+import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.ipc
 
+from . import processes
 from .classify import Classifier, default_classifier
 from .formats import mailbox, postfix_log
 from .processes import gc_paused
@@ -88,7 +92,7 @@ def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: d
         return _split_or_none(source, classifier, jobs, carry, while_parsing)
     if not worth_spooling(source, jobs):
         return None
-    with tempfile.TemporaryDirectory(prefix="analyzer-") as folder:
+    with spool_folder("analyzer-") as folder:
         plain = Path(folder) / "input"
         try:
             with source.open() as stream, open(plain, "wb") as out:
@@ -167,8 +171,29 @@ def _until_next_message(raw: object) -> bytes:
 
 
 def _init(classifier: Classifier) -> None:
+    """A worker: the parent's rules, the default signal handling, and an end with the parent."""
     global _classifier
     _classifier = classifier
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler unwinds the parent only
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    processes.end_with_parent()
+
+
+#: Spool folders carry their process id, so that a later run can remove those of a killed one.
+_SPOOL = re.compile(r"analyzer-(?:ranges-)?(?P<pid>\d+)-")
+
+
+@contextmanager
+def spool_folder(prefix: str) -> Iterator[str]:
+    """A temporary folder for one run's spooled data, removed on every exit that runs code; the
+    folders of earlier runs whose process is gone (killed) are removed first."""
+    base = Path(tempfile.gettempdir())
+    for stale in base.glob("analyzer-*"):
+        match = _SPOOL.match(stale.name)
+        if match is not None and stale.is_dir() and not processes.alive(int(match.group("pid"))):
+            shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-") as folder:
+        yield folder
 
 
 def _work(task: Task) -> Result:
@@ -214,7 +239,7 @@ def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[st
     """
     context = multiprocessing.get_context("fork")
     gc.freeze()  # the workers' collections skip what they inherit (and leave its pages shared)
-    with tempfile.TemporaryDirectory(prefix="analyzer-ranges-") as spool:
+    with spool_folder("analyzer-ranges-") as spool:
         try:
             with context.Pool(min(jobs, range_count(source, jobs)), initializer=_init,
                               initargs=(classifier,)) as pool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -18,6 +19,28 @@ def jobs_available() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def alive(pid: int) -> bool:
+    """True while a process ``pid`` exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def end_with_parent() -> None:
+    """Ask Linux to end this (child) process when its parent dies, even by SIGKILL; elsewhere nothing."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
 
 
 @contextmanager
@@ -50,6 +73,8 @@ def forked(function: Callable[[], T]) -> Callable[[], T]:
         return _done_here(function)
 
     def child() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler unwinds the parent only
+        end_with_parent()
         try:
             sending.send((True, function()))
         except BaseException as error:  # handed to the parent, which raises it

@@ -139,3 +139,43 @@ def test_a_file_mixing_offset_and_local_stamps_reads_the_same_in_ranges(generate
 
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _processes_reading(path: Path) -> list[int]:
+    """Process ids whose command line names ``path``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(path).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+def test_a_terminated_run_leaves_no_workers_spools_or_tracebacks(tmp_path: Path, generate) -> None:
+    import signal
+    import time
+
+    log, _ = generate("--lines", "400000", "--seed", "21")
+    copy = tmp_path / "big.log"
+    copy.write_bytes(log.read_bytes())
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    (spool / "analyzer-ranges-999999999-stale").mkdir()  # left by a killed run whose process is gone
+    env = {**os.environ, "TMPDIR": str(spool)}
+    run = subprocess.Popen([sys.executable, "-m", "analyzer", str(copy), "-j", "2", "--html", str(tmp_path / "r.html")],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(spool.glob("analyzer-ranges-*-*/*.arrow")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the workers are writing their first ranges
+    assert not (spool / "analyzer-ranges-999999999-stale").exists()
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 128 + signal.SIGTERM, stderr
+    assert b"Traceback" not in stderr, stderr.decode()[-2000:]
+    time.sleep(0.5)
+    assert _processes_reading(copy) == []
+    assert list(spool.iterdir()) == [] and not (tmp_path / "r.html").exists()
