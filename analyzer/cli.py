@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import pyarrow as pa
 
-from . import __version__
+from . import __version__, sources
 from .classify import Classifier, load_rules, merge_rules
 from .hints import LANGUAGES, Hints
 from .pipeline import read_frame
@@ -104,16 +104,21 @@ def _prepare_report(lang: str) -> None:
               help="Mask the local parts of addresses (keep domains) in every output.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
               help="Processes for parsing large plain log files (default: all CPU cores).")
+@click.option("--max-expand", type=click.IntRange(0), default=sources.MAX_EXPAND, show_default=True,
+              help="Stop reading a compressed input that expands more than this many times its size "
+                   "(0: no limit).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout.")
 @click.version_option(__version__, "--version", prog_name="analyze", message="%(prog)s %(version)s")
 def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
          csv_raw: bool, json_path: str | None, parquet_path: str | None, top: int, lang: str,
-         hints_file: str | None, redact_addresses: bool, jobs: int | None, quiet: bool) -> None:
+         hints_file: str | None, redact_addresses: bool, jobs: int | None, max_expand: int,
+         quiet: bool) -> None:
     """Analyze Postfix logs and bounce messages and report what bounced, why, and what to do.
 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
     .gz, .bz2 and .xz files are read by content, whatever their name.
     """
+    sources.MAX_EXPAND = max_expand
     # SIGTERM (and SIGHUP) unwind like an exception: worker pools end, spool folders and temporary
     # output files are removed; the exit status is the usual 128 + signal number
     for number in (signal.SIGTERM, signal.SIGHUP):

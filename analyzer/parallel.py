@@ -32,7 +32,7 @@ from .classify import Classifier, default_classifier
 from .formats import mailbox, postfix_log
 from .processes import gc_paused
 from .records import COUNTERS, Record, Tally
-from .sources import Input
+from .sources import ExpansionError, Input
 from .table import concat_tables, to_table
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: d
         try:
             with source.open() as stream, open(plain, "wb") as out:
                 shutil.copyfileobj(stream, out, 1 << 20)
+        except ExpansionError:
+            raise  # a decompression bomb: nothing more is spooled, the run says so
         except OSError:  # no room for the copy: parse it in this process instead
             return None
         spooled = dataclasses.replace(source, path=plain)

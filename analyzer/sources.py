@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 _MAGIC: tuple[tuple[bytes, Callable[[BinaryIO], BinaryIO]], ...] = (
     (b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f)),  # type: ignore[arg-type,return-value]
@@ -59,13 +59,65 @@ class Input:
         return decompressed(open(self.path, "rb"))
 
 
+#: Most a compressed input may expand, as a multiple of its compressed bytes (``--max-expand``; 0: no
+#: limit).  Logs compress 10 to 50 times; a file of zeros over a thousand times (a decompression bomb).
+MAX_EXPAND = 200
+#: Bytes any compressed input may give before the ratio applies (a small file of a few kilobytes).
+EXPAND_ALLOWANCE = 16 * 1024 * 1024
+
+
+class ExpansionError(OSError):
+    """A compressed input that expands past :data:`MAX_EXPAND` times its size."""
+
+
+class _Counted(io.RawIOBase):
+    """The compressed bytes, counted as the decompressor reads them."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.count = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self.count += len(data)
+        return len(data)
+
+
+class _Bounded(io.RawIOBase):
+    """Decompressed bytes that stop with :class:`ExpansionError` past the ratio."""
+
+    def __init__(self, inner: BinaryIO, counted: _Counted, ratio: int) -> None:
+        self.inner, self.counted, self.ratio, self.count = inner, counted, ratio, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        self.count += n
+        if self.ratio and self.count > EXPAND_ALLOWANCE and self.count > self.ratio * self.counted.count:
+            raise ExpansionError(f"expands more than {self.ratio} times its compressed size "
+                                 f"(a decompression bomb? see --max-expand)")
+        return n
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
 def decompressed(raw: BinaryIO) -> BinaryIO:
-    """``raw`` itself, or a gzip/bzip2/xz reader over it when its first bytes say it is compressed."""
+    """``raw`` itself, or a gzip/bzip2/xz reader over it when its first bytes say it is compressed
+    (which stops past :data:`MAX_EXPAND` times the compressed size)."""
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     magic = buffered.peek(6)[:6]
     for prefix, wrap in _MAGIC:
         if magic.startswith(prefix):
-            return io.BufferedReader(wrap(buffered))  # type: ignore[arg-type]
+            counted = _Counted(buffered)
+            inner = wrap(io.BufferedReader(counted))
+            return io.BufferedReader(_Bounded(inner, counted, MAX_EXPAND), 1 << 17)  # type: ignore[arg-type]
     return buffered
 
 

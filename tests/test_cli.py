@@ -313,3 +313,17 @@ def test_csv_cells_that_start_like_formulas_are_neutralised(tmp_path: Path) -> N
     import pandas as pd
 
     assert pd.read_parquet(parquet)["recipient"].iloc[0] == "=HYPERLINK(1)@example.org"  # only the CSV is changed
+
+
+def test_a_decompression_bomb_stops_with_a_clear_error(tmp_path: Path) -> None:
+    bomb = tmp_path / "mail.log.gz"
+    bomb.write_bytes(gzip.compress(LINE.encode() + b"\0" * (40 * 1024 * 1024)))  # 40 MB of zeros in 40 KB
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    result = subprocess.run([sys.executable, "-m", "analyzer", str(bomb), "-q"], capture_output=True, text=True,
+                            env={**__import__("os").environ, "TMPDIR": str(spool)})
+    assert result.returncode == 2 and "expands more than 200 times" in result.stderr
+    assert "Traceback" not in result.stderr and list(spool.iterdir()) == []
+    allowed = subprocess.run([sys.executable, "-m", "analyzer", str(bomb), "-q", "--max-expand", "0"],
+                             capture_output=True, text=True)
+    assert allowed.returncode == 0, allowed.stderr
