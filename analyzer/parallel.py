@@ -149,7 +149,7 @@ def plan(source: Input, jobs: int = 1) -> Iterator[Task]:
     with open(source.path, "rb") as raw:
         while block := raw.read(size):
             if separator == b"\n":
-                block += raw.readline()  # finish the last line of the range
+                block += raw.readline(postfix_log.MAX_LINE_BYTES)  # finish the last line of the range
                 units = block.count(b"\n")
             else:
                 block += _until_next_message(raw)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from ..records import Record, Tally
 from ..smtp import code_class, find_reply
@@ -444,6 +444,37 @@ class _Parser:
         )
 
 
+#: The longest line read whole (bytes): a longer one (a broken or hostile file of one line) is cut into
+#: lines of about this size, so that no line is ever held in memory whole.
+MAX_LINE_BYTES = 1 << 20
+
+
+class _LineCapped(io.RawIOBase):
+    """A byte stream in which a newline is inserted once a line has run past :data:`MAX_LINE_BYTES`."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.run = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(max(1, len(buffer) - 1))  # room for a newline
+        if not data:
+            return 0
+        newline = data.rfind(b"\n")
+        self.run = self.run + len(data) if newline < 0 else len(data) - newline - 1
+        if self.run > MAX_LINE_BYTES:
+            data, self.run = data + b"\n", 0
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def line_capped(raw: BinaryIO) -> BinaryIO:
+    """``raw`` with no line longer than about :data:`MAX_LINE_BYTES`."""
+    return io.BufferedReader(_LineCapped(raw), 1 << 17)  # type: ignore[arg-type]
+
+
 def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> Iterator[Record]:
     """Records of one Postfix log input; ``tally`` counts every line.
 
@@ -452,7 +483,7 @@ def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> I
     """
     senders = None if carry is None else carry.setdefault("senders", {})
     with source.open() as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None)
+        text = io.TextIOWrapper(line_capped(raw), encoding="utf-8", errors="replace", newline=None)
         yield from _Parser(source, tally, senders).run(iter(text))
     check_recognised(source, tally)
 
@@ -469,7 +500,8 @@ class Chunk:
         self.data, self.first_line = data, first_line
 
     def records(self) -> Iterator[Record]:
-        text = io.TextIOWrapper(io.BytesIO(self.data), encoding="utf-8", errors="replace", newline=None)
+        text = io.TextIOWrapper(line_capped(io.BytesIO(self.data)), encoding="utf-8", errors="replace",
+                                newline=None)
         yield from self.parser.run(iter(text), self.first_line)
 
     @property
