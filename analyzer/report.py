@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import glob
 import hashlib
 import json
 import math
@@ -351,7 +352,9 @@ def write_atomic(
                 write(out)
             return
         keep = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        _remove_stale_temporaries(target)
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
+                                        dir=target.parent)
     except OSError as error:
         raise OSError(error.errno, error.strerror, os.fspath(path)) from None
     try:
@@ -365,6 +368,14 @@ def write_atomic(
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove the temporary files of ``target`` that a killed run left (its process id is gone)."""
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        pid = stale.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not processes.alive(int(pid)):
+            stale.unlink(missing_ok=True)
 
 
 def _umask() -> int:

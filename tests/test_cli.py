@@ -327,3 +327,12 @@ def test_a_decompression_bomb_stops_with_a_clear_error(tmp_path: Path) -> None:
     allowed = subprocess.run([sys.executable, "-m", "analyzer", str(bomb), "-q", "--max-expand", "0"],
                              capture_output=True, text=True)
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_temporary_outputs_of_a_killed_run_are_removed_by_the_next(tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    stale = tmp_path / ".r.html.999999999.abc123.tmp"  # its process is gone
+    stale.write_text("half a report")
+    assert run(str(SAMPLE), "--html", str(html), "-q").exit_code == 0
+    assert html.exists() and not stale.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
