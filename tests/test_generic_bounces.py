@@ -29,8 +29,8 @@ def bounce(body: str, sender: str = "MAILER-DAEMON@mx.example.net", subject: str
      "552 5.2.2 Mailbox full\n", "bob@example.net", "mailboxfull"),
     ("   ----- Transcript of session follows -----\n550 bob@example.net... User unknown\n", "bob@example.net",
      "userunknown"),
-    ("Hello, this is the mail server.\nThe address bob@example.net does not exist here.\n", "bob@example.net",
-     "userunknown"),
+    ("Hello, this is the mail server.\nSorry, mail for bob@example.net cannot be taken: no such user here.\n",
+     "bob@example.net", "userunknown"),
     ("Ihre Nachricht an bob@example.net konnte nicht zugestellt werden: Benutzer unbekannt.\n", "bob@example.net",
      "userunknown"),
 ])
