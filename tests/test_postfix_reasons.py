@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.pipeline import read_records
+from analyzer.records import Record
 
 SAID = "host mx.example.net[192.0.2.1] said: {reply} (in reply to {command} command)"
 
@@ -103,21 +104,24 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("status", "dsn", "text", "reason", "source"), CASES, ids=[c[4] + ":" + c[3] for c in CASES])
-def test_documented_reply_gets_its_reason(tmp_path: Path, status: str, dsn: str, text: str, reason: str,
-                                          source: str) -> None:
+def delivery(tmp_path: Path, status: str, dsn: str, text: str) -> Record:
+    """The record of one smtp delivery line with this status, dsn= and status text."""
     log = tmp_path / "maillog"
     log.write_text(f"Mar  1 00:00:01 mx postfix/smtp[1]: 9F9AD90ED8: to=<bob@example.net>, relay=mx.example.net"
                    f"[192.0.2.1]:25, delay=1, delays=1/0/0/0, dsn={dsn}, status={status} ({text})\n")
     (record,) = read_records([str(log)])
+    return record
+
+
+@pytest.mark.parametrize(("status", "dsn", "text", "reason", "source"), CASES, ids=[c[4] + ":" + c[3] for c in CASES])
+def test_documented_reply_gets_its_reason(tmp_path: Path, status: str, dsn: str, text: str, reason: str,
+                                          source: str) -> None:
+    record = delivery(tmp_path, status, dsn, text)
     assert record.reason == reason, (source, record.rule)
 
 
 def test_the_replys_own_code_behind_a_generic_dsn(tmp_path: Path) -> None:
     """qmail's "(#5.1.1)" behind Postfix's dsn=5.0.0 becomes the record's enhanced code."""
-    log = tmp_path / "maillog"
     text = SAID.format(reply="550 sorry, no mailbox here by that name. (#5.1.1)", command="RCPT TO")
-    log.write_text(f"Mar  1 00:00:01 mx postfix/smtp[1]: 9F9AD90ED8: to=<bob@example.net>, relay=mx.example.net"
-                   f"[192.0.2.1]:25, delay=1, delays=1/0/0/0, dsn=5.0.0, status=bounced ({text})\n")
-    (record,) = read_records([str(log)])
+    record = delivery(tmp_path, "bounced", "5.0.0", text)
     assert (record.enhanced_code, record.code_class, record.reason, record.hard) == ("5.1.1", "5", "userunknown", True)
