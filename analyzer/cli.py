@@ -21,6 +21,7 @@ from .records import Accounting
 from .sources import InputError, expand
 
 EXIT_USAGE = 2
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 class UsageFailure(click.ClickException):
@@ -79,7 +80,33 @@ def _prepare_report(lang: str) -> None:
         report.prepare(lang)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+class _AnalysisByDefault(click.Group):
+    """A group whose first argument, when it names no command, starts ``analyze run``.
+
+    So ``analyze INPUT...`` keeps working beside ``analyze COMMAND ...``; an input file that has a
+    command's name is given as ``./NAME`` or after ``run``.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in (*ctx.help_option_names, "--version"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write("Usage: analyze [OPTIONS] INPUT...   (analyze run)\n"
+                        "   or: analyze COMMAND [ARGS]...\n")
+
+
+@click.group(cls=_AnalysisByDefault, context_settings=CONTEXT, no_args_is_help=True)
+@click.version_option(__version__, "--version", prog_name="analyze", message="%(prog)s %(version)s")
+def main() -> None:
+    """Analyze Postfix logs and bounce messages and report what bounced, why, and what to do.
+
+    `analyze INPUT...` runs the analysis (see `analyze run --help` for its options).
+    """
+
+
+@main.command("run", context_settings=CONTEXT)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False),
               help="Write the self-contained HTML report to this file.")
@@ -108,12 +135,11 @@ def _prepare_report(lang: str) -> None:
               help="Stop reading a compressed input that expands more than this many times its size "
                    "(0: no limit).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout.")
-@click.version_option(__version__, "--version", prog_name="analyze", message="%(prog)s %(version)s")
-def main(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
+def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
          csv_raw: bool, json_path: str | None, parquet_path: str | None, top: int, lang: str,
          hints_file: str | None, redact_addresses: bool, jobs: int | None, max_expand: int,
          quiet: bool) -> None:
-    """Analyze Postfix logs and bounce messages and report what bounced, why, and what to do.
+    """Analyze logs and bounces (the default command: `analyze INPUT...`).
 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
     .gz, .bz2 and .xz files are read by content, whatever their name.

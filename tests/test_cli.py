@@ -100,10 +100,23 @@ def test_unrecognised_input_warns_on_stderr(tmp_path: Path) -> None:
     assert "warning" in result.stderr and "none of its 2 lines" in result.stderr
 
 
-def test_every_option_has_help() -> None:
-    for param in main.params:
-        if isinstance(param, click.Option):
-            assert param.help, f"{param.name} has no help text"
+def test_every_option_and_command_has_help() -> None:
+    for name, command in main.commands.items():
+        assert command.help, f"analyze {name} has no help text"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"analyze {name} {param.name} has no help text"
+
+
+def test_inputs_without_a_command_run_the_analysis(tmp_path: Path) -> None:
+    """`analyze INPUT...`, options first or last, is `analyze run INPUT...`; no argument shows the help."""
+    for argv in ([str(SAMPLE), "-q"], ["-q", str(SAMPLE)], ["run", "-q", str(SAMPLE)]):
+        js = tmp_path / "r.json"
+        result = run(*argv, "--json", str(js))
+        assert result.exit_code == 0 and js.exists(), argv
+        js.unlink()
+    shown = CliRunner().invoke(main, [])
+    assert "INPUT..." in shown.output and "run" in shown.output
 
 
 def test_version() -> None:
