@@ -7,7 +7,11 @@ import os
 import re
 import signal
 import tomllib
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import pyarrow as pa
@@ -19,6 +23,9 @@ from .pipeline import read_frame
 from .processes import gc_paused, jobs_available
 from .records import Accounting
 from .sources import InputError, expand
+
+if TYPE_CHECKING:
+    from .store import Store
 
 EXIT_USAGE = 2
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -39,6 +46,36 @@ def _knowledge(lang: str, hints_file: str | None) -> tuple[Hints, Classifier | N
         return Hints.load(lang, Path(hints_file)), Classifier(merge_rules(load_rules(), user_rules))
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, re.error) as error:
         raise UsageFailure(f"{hints_file}: not a usable hints file: {error}") from None
+
+
+class Moment(click.ParamType):
+    """A point in time: ``today``, ``yesterday`` (midnight), ``now``, a span back from now (``24h``, ``7d``,
+    ``90min``) or a timestamp (``2026-12-01``, ``2026-12-01 06:00``, ``2026-12-01T06:00:00+01:00``);
+    read by pandas (naive times are this machine's local time)."""
+
+    name = "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import pandas as pd
+
+        if not isinstance(value, str):
+            return value
+        text = value.strip().lower()
+        today = pd.Timestamp.now().normalize()
+        if text in ("today", "yesterday"):
+            return today - pd.Timedelta(days=text == "yesterday")
+        try:
+            return pd.Timestamp.now() - pd.Timedelta(text)
+        except ValueError:
+            pass
+        try:
+            moment = pd.Timestamp(value.strip())
+        except ValueError:
+            moment = pd.NaT
+        if moment is pd.NaT:
+            self.fail(f"{value!r} is not a time (today, yesterday, 24h, 7d, 2026-12-01, 2026-12-01 06:00)",
+                      param, ctx)
+        return moment
 
 
 def _stop(number: int, _frame: object) -> None:
@@ -134,11 +171,17 @@ def main() -> None:
 @click.option("--max-expand", type=click.IntRange(0), default=sources.MAX_EXPAND, show_default=True,
               help="Stop reading a compressed input that expands more than this many times its size "
                    "(0: no limit).")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False),
+              help="An SQLite state store (created when missing): read only what earlier runs with "
+                   "this store have not read, and remember what this run read (see the README).")
+@click.option("--since", type=Moment(), help="Report only records from this time on (today, yesterday, "
+              "24h, 7d, 2026-12-01 06:00).")
+@click.option("--until", type=Moment(), help="Report only records before this time (same forms as --since).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout.")
 def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
          csv_raw: bool, json_path: str | None, parquet_path: str | None, top: int, lang: str,
          hints_file: str | None, redact_addresses: bool, jobs: int | None, max_expand: int,
-         quiet: bool) -> None:
+         state_path: str | None, since: Any, until: Any, quiet: bool) -> None:
     """Analyze logs and bounces (the default command: `analyze INPUT...`).
 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
@@ -155,15 +198,54 @@ def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, c
     # 1M-line log: most of its Arrow memory is written once and freed at exit.
     pa.set_memory_pool(pa.system_memory_pool())
     hints, classifier = _knowledge(lang, hints_file)
+    with ExitStack() as stack:
+        store = None if state_path is None else stack.enter_context(_opened_store(state_path))
+        _analyze(inputs, store, _Outputs(html_path, text_path, csv_path, csv_raw, json_path, parquet_path),
+                 hints, classifier, top=top, lang=lang, redact_addresses=redact_addresses, jobs=jobs,
+                 since=since, until=until, quiet=quiet)
+
+
+@dataclass
+class _Outputs:
+    html: str | None
+    text: str | None
+    csv: str | None
+    csv_raw: bool
+    json: str | None
+    parquet: str | None
+
+
+@contextmanager
+def _opened_store(path: str) -> Iterator[Store]:
+    from .store import StoreError, open_store
+
+    try:
+        with open_store(path) as store:
+            yield store
+    except StoreError as error:
+        raise UsageFailure(str(error)) from None
+
+
+def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints: Hints,
+             classifier: Classifier | None, *, top: int, lang: str, redact_addresses: bool, jobs: int | None,
+             since: Any, until: Any, quiet: bool) -> None:
+    """Read, summarise, write every output, then commit the store (a run killed before leaves it
+    as the last complete run did)."""
     accounting = Accounting()
     try:
         df = read_frame(list(inputs), accounting, classifier=classifier, jobs=jobs,
-                        while_parsing=lambda: _prepare_report(lang))
+                        while_parsing=lambda: _prepare_report(lang), store=store)
     except InputError as error:
         raise UsageFailure(str(error)) from None
-    from .frame import redact
+    from .frame import redact, within
     from .report import render_html, render_text, summarize, write_csv, write_json, write_parquet, write_text
 
+    if since is not None or until is not None:
+        kept = within(df, since, until)
+        accounting.outside_window = len(df) - len(kept)
+        df = kept
+    if store is not None and store.dropped_in_flight:
+        accounting.warnings.append(store.dropped_warning())
     if redact_addresses:
         df = redact(df)
     for warning in accounting.warnings:
@@ -172,21 +254,61 @@ def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, c
     summary = summarize(df, accounting, top=top, hints=hints, redacted=redact_addresses,
                         jobs=jobs or jobs_available())
     try:
-        if html_path:
-            write_text(html_path, render_html(summary))
-        if csv_path:
-            write_csv(csv_path, df, formulas=csv_raw)
-        if parquet_path:
-            write_parquet(parquet_path, df)
-        if json_path:
-            write_json(json_path, summary)
+        if out.html:
+            write_text(out.html, render_html(summary))
+        if out.csv:
+            write_csv(out.csv, df, formulas=out.csv_raw)
+        if out.parquet:
+            write_parquet(out.parquet, df)
+        if out.json:
+            write_json(out.json, summary)
         text = render_text(summary)
-        if text_path:
-            write_text(text_path, text)
+        if out.text:
+            write_text(out.text, text)
         elif not quiet:
             click.echo(text, nl=False)
     except OSError as error:
         raise UsageFailure(f"cannot write {error.filename}: {error.strerror or error}") from None
+    if store is not None:
+        store.finish(list(inputs), accounting.total("lines", "read"), accounting.total("messages", "read"),
+                     len(df))
     # The process ends next: its last garbage collection need not walk every object it made
     # (a tenth of a second after a large log).
     gc.freeze()
+
+
+@main.command("state", context_settings=CONTEXT)
+@click.argument("state_path", metavar="STORE", type=click.Path(dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print what the store holds as JSON.")
+@click.option("--reset", is_flag=True,
+              help="Delete the store: the next run reads every input from the start.")
+def state(state_path: str, as_json: bool, reset: bool) -> None:
+    """Show what a --state store holds: the files read and up to where, the last runs."""
+    import json
+
+    from .store import StoreError, describe
+
+    if reset:
+        try:
+            describe(state_path)  # refuses what is not a store (never deletes another file)
+            os.unlink(state_path)
+        except (StoreError, OSError) as error:
+            raise UsageFailure(str(error)) from None
+        click.echo(f"analyze: {state_path}: deleted; the next run with --state reads everything again")
+        return
+    try:
+        held = describe(state_path)
+    except StoreError as error:
+        raise UsageFailure(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(held, indent=2))
+        return
+    click.echo(f"{held['store']}: schema {held['schema_version']}, {held['runs']} runs, "
+               f"{held['in_flight']} queue ids in flight, {held['messages_seen']} bounce messages seen")
+    for run_row in held["last_runs"][:5]:
+        click.echo(f"  run {run_row['started']}: {run_row['lines']} lines, {run_row['messages']} messages, "
+                   f"{run_row['records']} records, {run_row['seconds']:.1f} s (analyze {run_row['version']})")
+    for row in held["files"]:
+        kind = "compressed" if row["compressed"] else "plain"
+        click.echo(f"  {row['path']} ({kind}): read to byte {row['offset']:,} ({row['units']:,} lines), "
+                   f"last read {row['last_read']}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -231,6 +232,31 @@ def timeline_window(times: pd.Series, max_buckets: int = 400) -> tuple[pd.Timest
         middle = timed.sort_values().iloc[len(timed) // 2]
         first, last = max(first, middle - longest / 2), min(last, middle + longest / 2)
     return first, last
+
+
+def within(df: pd.DataFrame, since: pd.Timestamp | None = None, until: pd.Timestamp | None = None
+           ) -> pd.DataFrame:
+    """The records whose time lies in ``[since, until)`` (records without a time are left out).
+
+    A naive bound is this machine's local time; it is compared with time-zone aware stamps as such.
+    """
+    if since is None and until is None:
+        return df
+    times = df["time"]
+    keep = times.notna()
+    for bound, inside in ((since, times.ge), (until, times.lt)):
+        if bound is not None:
+            keep &= inside(_comparable(bound, times)).fillna(False)
+    return df.loc[keep].reset_index(drop=True)
+
+
+def _comparable(moment: pd.Timestamp, times: pd.Series) -> pd.Timestamp:
+    zone = getattr(times.dtype, "tz", None)
+    if zone is not None and moment.tzinfo is None:
+        return moment.tz_localize(datetime.now().astimezone().tzinfo).tz_convert(zone)
+    if zone is None and moment.tzinfo is not None:
+        return moment.tz_convert(datetime.now().astimezone().tzinfo).tz_localize(None)
+    return moment
 
 
 def outside_timeline(df: pd.DataFrame, max_buckets: int = 400) -> int:

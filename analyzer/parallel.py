@@ -78,7 +78,7 @@ def worth_splitting(source: Input, jobs: int) -> bool:
         return False
     if source.kind == mailbox.NAME and not mailbox.splittable_mbox(source.head):
         return False
-    return source.path.stat().st_size > 2 * CHUNK_BYTES[source.kind]
+    return source.length > 2 * CHUNK_BYTES[source.kind]
 
 
 def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: dict[str, Any],
@@ -101,7 +101,7 @@ def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: d
             raise  # a decompression bomb: nothing more is spooled, the run says so
         except OSError:  # no room for the copy: parse it in this process instead
             return None
-        spooled = dataclasses.replace(source, path=plain)
+        spooled = dataclasses.replace(source, path=plain, start=0, end=None, _window=None)
         if not worth_splitting(spooled, jobs):
             return None
         return _split_or_none(spooled, classifier, jobs, carry, while_parsing)
@@ -133,7 +133,7 @@ def range_count(source: Input, jobs: int) -> int:
     """How many ranges :func:`plan` cuts: a multiple of ``jobs``, each at most about CHUNK_BYTES."""
     assert source.path is not None
     jobs = max(1, jobs)
-    return jobs * math.ceil(source.path.stat().st_size / (jobs * CHUNK_BYTES[source.kind]))
+    return jobs * math.ceil(source.length / (jobs * CHUNK_BYTES[source.kind]))
 
 
 def plan(source: Input, jobs: int = 1) -> Iterator[Task]:
@@ -144,12 +144,14 @@ def plan(source: Input, jobs: int = 1) -> Iterator[Task]:
     """
     assert source.path is not None
     separator = _SEPARATOR[source.kind]
-    size = max(1, math.ceil(source.path.stat().st_size / max(1, range_count(source, jobs))))
-    start, first = 0, 1
+    size = max(1, math.ceil(source.length / max(1, range_count(source, jobs))))
+    start, first, end = source.start, source.first_unit, source.start + source.length
     with open(source.path, "rb") as raw:
-        while block := raw.read(size):
+        raw.seek(start)
+        while start < end and (block := raw.read(min(size, end - start))):
             if separator == b"\n":
-                block += raw.readline(postfix_log.MAX_LINE_BYTES)  # finish the last line of the range
+                if start + len(block) < end:  # finish the last line of the range
+                    block += raw.readline(min(postfix_log.MAX_LINE_BYTES, end - start - len(block)))
                 units = block.count(b"\n")
             else:
                 block += _until_next_message(raw)

@@ -9,12 +9,14 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from .classify import Classifier, default_classifier
-from .formats import BY_NAME, sniff
+from .formats import BY_NAME, mailbox, sniff
 from .records import Accounting, Record, Tally
 from .sources import Input, InputError, open_inputs
 
 if TYPE_CHECKING:  # pandas is imported when the first DataFrame is made (see read_frame)
     import pandas as pd
+
+    from .store import Store
 
 
 def read_records(
@@ -39,11 +41,13 @@ def read_frame(
     classifier: Classifier | None = None,
     jobs: int | None = None,
     while_parsing: Callable[[], None] | None = None,
+    store: Store | None = None,
 ) -> pd.DataFrame:
     """All records as one DataFrame; large plain logs are parsed on ``jobs`` cores (default: all).
 
     ``while_parsing`` is called once, while worker processes parse (or after parsing when none
-    were needed): the command line loads pandas and the report's modules there.
+    were needed): the command line loads pandas and the report's modules there.  With a ``store``
+    (``--state``), only what earlier runs have not read is read, and the store learns what was.
     """
     from . import parallel, processes
 
@@ -58,9 +62,19 @@ def read_frame(
             pending.pop()()
 
     carry: dict[str, Any] = {}  # state one input hands to the next (Postfix senders in flight)
-    for source in open_inputs(_specs(inputs), sniff):
+    if store is not None:
+        carry["senders"] = store.senders_in_flight()
+        carry["first_sight"] = store.first_sight
+    for whole in open_inputs(_specs(inputs), sniff):
+        earlier = Tally(source=whole.name, kind=whole.kind, unit=BY_NAME[whole.kind].UNIT)
+        by_offset = store is not None and earlier.unit == "lines"  # mailboxes: by message instead
+        source = store.unread_part(whole, earlier) if by_offset else whole
+        if source is None:  # nothing new since the last run
+            accounting.tallies.append(earlier)
+            continue
         try:
-            done = parallel.parse_if_worth_it(source, classifier, jobs, carry, run_pending)
+            done = None if "first_sight" in carry and source.kind == mailbox.NAME else \
+                parallel.parse_if_worth_it(source, classifier, jobs, carry, run_pending)
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
             raise InputError(f"{source.name}: cannot read: {error}") from None
         if done is not None:
@@ -71,6 +85,12 @@ def read_frame(
         else:
             with processes.gc_paused():
                 frames.append(_to_frame(list(_records_of(source, accounting, classifier, carry))))
+            tally = accounting.tallies[-1]
+        tally.earlier += earlier.earlier
+        if by_offset and source.path is not None and source.path.is_file():
+            store.read_up_to(source, tally)
+    if store is not None:
+        store.keep_in_flight(carry.get("senders", {}))
     run_pending()
     if not frames:
         return _to_frame([])

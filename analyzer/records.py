@@ -81,6 +81,8 @@ class Tally:
     warnings: list[str] = field(default_factory=list)
     malformed: int = 0
     malformed_examples: list[str] = field(default_factory=list)
+    #: units an earlier run read (``--state``), not read again: not part of ``read``
+    earlier: int = 0
 
     MAX_EXAMPLES = 5
 
@@ -103,11 +105,11 @@ class Tally:
             "used": self.used, "noise": self.noise, "unparsed": self.unparsed,
             "records": self.records, "unparsed_examples": list(self.examples),
             "malformed": self.malformed, "malformed_examples": list(self.malformed_examples),
-            "noise_kinds": dict(self.noise_kinds.most_common(10)),
+            "noise_kinds": dict(self.noise_kinds.most_common(10)), "earlier": self.earlier,
         }
 
 
-COUNTERS = ("read", "used", "noise", "unparsed", "records", "malformed")
+COUNTERS = ("read", "used", "noise", "unparsed", "records", "malformed", "earlier")
 
 
 @dataclass
@@ -116,6 +118,8 @@ class Accounting:
 
     tallies: list[Tally] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: records left out by ``--since`` / ``--until`` (read and counted, then not reported)
+    outside_window: int = 0
 
     def total(self, unit: str, name: str) -> int:
         """Sum of one counter over the inputs counted in ``unit`` (lines or messages)."""
@@ -133,4 +137,5 @@ class Accounting:
             "records": sum(t.records for t in self.tallies),
             "inputs": [t.to_dict() for t in self.tallies],
             "warnings": list(self.warnings),
+            "outside_window": self.outside_window,
         }

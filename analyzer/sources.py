@@ -40,6 +40,12 @@ class Input:
     _stream: BinaryIO | None = None
     #: why the input cannot be read (kind "unreadable": a file found in a directory or glob)
     error: str | None = None
+    #: the part to read, in decompressed bytes (``--state``: what an earlier run has not read yet);
+    #: ``end`` None is to the end, and ``first_unit`` is the number of the part's first line
+    start: int = 0
+    end: int | None = None
+    first_unit: int = 1
+    _window: _Window | None = None
 
     @property
     def splittable(self) -> bool:
@@ -50,13 +56,55 @@ class Input:
             magic = raw.read(6)
         return not any(magic.startswith(prefix) for prefix, _ in _MAGIC)
 
+    @property
+    def length(self) -> int:
+        """Bytes of the part to read of a plain file (its size when read whole)."""
+        assert self.path is not None
+        end = self.path.stat().st_size if self.end is None else self.end
+        return max(0, end - self.start)
+
     def open(self) -> BinaryIO:
-        """The decompressed byte stream (stdin can be opened once)."""
+        """The decompressed byte stream of the part to read (stdin can be opened once)."""
         if self._stream is not None:
             stream, self._stream = self._stream, None
             return stream
         assert self.path is not None
-        return decompressed(open(self.path, "rb"))
+        raw = open(self.path, "rb")  # noqa: SIM115 (closed with the stream returned)
+        self._window = _Window(decompressed(raw), self.start, self.end)
+        return io.BufferedReader(self._window, 1 << 17)  # type: ignore[arg-type]
+
+    @property
+    def read_to(self) -> int | None:
+        """Where the part read ended, in decompressed bytes (after :meth:`open` was read to its end)."""
+        if self.end is not None:
+            return self.end
+        return None if self._window is None else self._window.position
+
+
+class _Window(io.RawIOBase):
+    """The bytes of a stream from ``start`` (skipped by reading: a compressed stream cannot seek)
+    to ``end`` (None: to its end); ``position`` is where reading has got to."""
+
+    def __init__(self, inner: BinaryIO, start: int, end: int | None) -> None:
+        self.inner, self.end, self.position = inner, end, 0
+        if start and inner.seekable():  # a plain file; a compressed one is read up to ``start``
+            self.position = inner.seek(start)
+        while self.position < start and (skipped := len(inner.read(min(1 << 20, start - self.position)))):
+            self.position += skipped
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        room = len(buffer) if self.end is None else min(len(buffer), self.end - self.position)
+        data = self.inner.read(room) if room > 0 else b""
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
 
 
 #: Most a compressed input may expand, as a multiple of its compressed bytes (``--max-expand``; 0: no

@@ -14,10 +14,11 @@ the run.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from email import errors as email_errors
 from email.message import Message
 from email.parser import BytesParser
@@ -167,9 +168,12 @@ def _messages(source: Input) -> Iterator[tuple[str, bytes]]:
 
 
 def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> Iterator[Record]:
-    """One record per failed (or reported) recipient of every bounce message of ``source``
-    (messages are independent: ``carry`` is not used)."""
-    yield from _decode(_messages(source), tally)
+    """One record per failed (or reported) recipient of every bounce message of ``source``.
+
+    ``carry["first_sight"]``, when present (``--state``), is asked about each message's key (its
+    Message-ID, else a hash of it): a message seen by an earlier run is counted, not decoded again.
+    """
+    yield from _decode(_messages(source), tally, (carry or {}).get("first_sight"))
 
 
 def splittable_mbox(head: bytes) -> bool:
@@ -184,7 +188,8 @@ def parse_range(source: Input, tally: Tally, data: bytes, first: int) -> Iterato
     yield from _decode(((f"{source.name}#{n}", m) for n, m in enumerate(messages, first)), tally)
 
 
-def _decode(messages: Iterable[tuple[str, bytes]], tally: Tally) -> Iterator[Record]:
+def _decode(messages: Iterable[tuple[str, bytes]], tally: Tally,
+            first_sight: Callable[[str], bool] | None = None) -> Iterator[Record]:
     """Records of (source label, raw bytes) messages; every message is counted in ``tally``."""
     tally.unit = UNIT
     for where, data in messages:
@@ -195,6 +200,10 @@ def _decode(messages: Iterable[tuple[str, bytes]], tally: Tally) -> Iterator[Rec
                 tally.add_unparsed(where, "empty message")
                 continue
             message = parse_message(data)
+            if first_sight is not None and not first_sight(message_key(message, data)):
+                tally.read -= 1
+                tally.earlier += 1
+                continue
             records = bounce.records_of(message, where)
         except Exception as error:
             tally.add_unparsed(where, f"{type(error).__name__}: {error}")
@@ -210,6 +219,12 @@ def _decode(messages: Iterable[tuple[str, bytes]], tally: Tally) -> Iterator[Rec
         else:
             tally.noise += 1
             tally.noise_kinds["not a bounce"] += 1
+
+
+def message_key(message: Message, data: bytes) -> str:
+    """What identifies a message across runs: its Message-ID, else the hash of its bytes."""
+    message_id = str(message.get("Message-ID", "") or "").strip()
+    return f"id:{message_id}" if message_id else "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _defect_names(message: Message) -> str:

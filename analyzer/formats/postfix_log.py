@@ -484,7 +484,7 @@ def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> I
     senders = None if carry is None else carry.setdefault("senders", {})
     with source.open() as raw:
         text = io.TextIOWrapper(line_capped(raw), encoding="utf-8", errors="replace", newline=None)
-        yield from _Parser(source, tally, senders).run(iter(text))
+        yield from _Parser(source, tally, senders).run(iter(text), source.first_unit)
     check_recognised(source, tally)
 
 
