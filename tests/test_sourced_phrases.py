@@ -88,6 +88,14 @@ ROWS = [
      "requireptr"),
     ("Sendmail proto.m4 require_rdns", "451 4.1.8 Possibly forged hostname for 192.0.2.7", "451", "4.1.8", None,
      "requireptr"),
+    # notaccept / rejected
+    ("Sendmail deliver.c ERRNULLMX", "556 Host does not accept mail: MX 0 .", "556", "5.1.10", "RCPT", "notaccept"),
+    ("Exim smtp_in.c postmaster callout", "550-Postmaster verification failed while checking <alice@example.org>\n"
+     "550-Several RFCs state that you are required to have a postmaster\n550-mailbox for each mail domain. This host "
+     "does not accept mail\n550 from domains whose servers reject the postmaster address.", "550", None, "RCPT",
+     "rejected"),
+    ("Exim smtp_in.c null-sender callout", "550-Callback setup failed while verifying <alice@example.org>", "550", None,
+     "RCPT", "rejected"),
     # blocked
     ("Exim smtp_in.c", "554 SMTP service not available", "554", None, None, "blocked"),
     ("Sendmail proto.m4 access REJECT", "550 5.7.1 Access denied", "550", "5.7.1", None, "blocked"),
