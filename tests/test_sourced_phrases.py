@@ -96,6 +96,9 @@ ROWS = [
      "rejected"),
     ("Exim smtp_in.c null-sender callout", "550-Callback setup failed while verifying <alice@example.org>", "550", None,
      "RCPT", "rejected"),
+    # systemerror / securityerror
+    ("OpenSMTPD mda.c", "Temporary failure in user lookup", None, None, None, "systemerror"),
+    ("dma net.c", "SMTP login to smtp.example.org failed", None, None, None, "securityerror"),
     # blocked
     ("Exim smtp_in.c", "554 SMTP service not available", "554", None, None, "blocked"),
     ("Sendmail proto.m4 access REJECT", "550 5.7.1 Access denied", "550", "5.7.1", None, "blocked"),
