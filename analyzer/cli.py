@@ -25,9 +25,12 @@ from .records import Accounting
 from .sources import InputError, expand
 
 if TYPE_CHECKING:
+    from .alerts import Alert
     from .store import Store
 
 EXIT_USAGE = 2
+#: at least one --fail-on alert holds
+EXIT_ALERT = 1
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
@@ -177,11 +180,15 @@ def main() -> None:
 @click.option("--since", type=Moment(), help="Report only records from this time on (today, yesterday, "
               "24h, 7d, 2026-12-01 06:00).")
 @click.option("--until", type=Moment(), help="Report only records before this time (same forms as --since).")
+@click.option("--fail-on", "fail_on", multiple=True, metavar="EXPR",
+              help="Exit with status 1, one line on stderr, when this holds (repeatable): bounce_rate>0.05, "
+                   "deferred>=100, provider:google.bounce_rate>2%, domain:example.com.deferred>100, "
+                   "blocklisted, new_reason:authfailure, bounce_rate>2x7d (see the README).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout.")
 def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
          csv_raw: bool, json_path: str | None, parquet_path: str | None, top: int, lang: str,
          hints_file: str | None, redact_addresses: bool, jobs: int | None, max_expand: int,
-         state_path: str | None, since: Any, until: Any, quiet: bool) -> None:
+         state_path: str | None, since: Any, until: Any, fail_on: tuple[str, ...], quiet: bool) -> None:
     """Analyze logs and bounces (the default command: `analyze INPUT...`).
 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
@@ -197,12 +204,32 @@ def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, c
     # Arrow's default allocator (mimalloc) made this short-lived process 3 % slower, measured on a
     # 1M-line log: most of its Arrow memory is written once and freed at exit.
     pa.set_memory_pool(pa.system_memory_pool())
+    alerts = _alerts(fail_on, state_path)
     hints, classifier = _knowledge(lang, hints_file)
     with ExitStack() as stack:
         store = None if state_path is None else stack.enter_context(_opened_store(state_path))
-        _analyze(inputs, store, _Outputs(html_path, text_path, csv_path, csv_raw, json_path, parquet_path),
-                 hints, classifier, top=top, lang=lang, redact_addresses=redact_addresses, jobs=jobs,
-                 since=since, until=until, quiet=quiet)
+        fired = _analyze(inputs, store, _Outputs(html_path, text_path, csv_path, csv_raw, json_path,
+                                                 parquet_path),
+                         hints, classifier, top=top, lang=lang, redact_addresses=redact_addresses, jobs=jobs,
+                         since=since, until=until, quiet=quiet, alerts=alerts)
+    for line in fired:
+        click.echo(f"analyze: ALERT {line}", err=True)
+    if fired:
+        raise SystemExit(EXIT_ALERT)
+
+
+def _alerts(expressions: tuple[str, ...], state_path: str | None) -> list[Alert]:
+    """The --fail-on expressions parsed, or a usage error naming the bad one."""
+    from .alerts import AlertError, parse
+
+    try:
+        alerts = [parse(text) for text in expressions]
+    except AlertError as error:
+        raise UsageFailure(f"--fail-on {error}") from None
+    for alert in alerts:
+        if alert.needs_history and state_path is None:
+            raise UsageFailure(f"--fail-on {alert.text!r}: compares with earlier runs, which needs --state")
+    return alerts
 
 
 @dataclass
@@ -228,9 +255,9 @@ def _opened_store(path: str) -> Iterator[Store]:
 
 def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints: Hints,
              classifier: Classifier | None, *, top: int, lang: str, redact_addresses: bool, jobs: int | None,
-             since: Any, until: Any, quiet: bool) -> None:
+             since: Any, until: Any, quiet: bool, alerts: list[Alert]) -> list[str]:
     """Read, summarise, write every output, then commit the store (a run killed before leaves it
-    as the last complete run did)."""
+    as the last complete run did); the alerts that hold."""
     accounting = Accounting()
     try:
         df = read_frame(list(inputs), accounting, classifier=classifier, jobs=jobs,
@@ -269,9 +296,30 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
             click.echo(text, nl=False)
     except OSError as error:
         raise UsageFailure(f"cannot write {error.filename}: {error.strerror or error}") from None
+    from .alerts import History, check, daily_rows
+
+    run_day = _run_day(df)
+    history = None if store is None else History(store.daily(), run_day)
+    listed = [str(row["list"]) for row in summary["blocklists"] if row["direction"] == "outbound"]
+    fired = check(alerts, df, listed, history)
     if store is not None:
+        store.add_daily(daily_rows(df, run_day))
         store.finish(list(inputs), accounting.total("lines", "read"), accounting.total("messages", "read"),
                      len(df))
+    return fired
+
+
+def _run_day(df: Any) -> str:
+    """The day a run reports on: that of its latest record (today without any)."""
+    from datetime import date
+
+    times = df["time"].dropna()
+    if times.empty:
+        return date.today().isoformat()
+    latest = times.max()
+    if latest.tzinfo is not None:
+        latest = latest.tz_convert("UTC")
+    return latest.strftime("%Y-%m-%d")
     # The process ends next: its last garbage collection need not walk every object it made
     # (a tenth of a second after a large log).
     gc.freeze()

@@ -45,6 +45,10 @@ CREATE INDEX files_by_head ON files (head_len, head_hash);
 CREATE TABLE in_flight (host TEXT NOT NULL, queue_id TEXT NOT NULL, sender TEXT NOT NULL,
   since TEXT NOT NULL, PRIMARY KEY (host, queue_id));
 CREATE TABLE messages (key TEXT PRIMARY KEY, seen TEXT NOT NULL);
+CREATE TABLE daily (day TEXT NOT NULL, host TEXT NOT NULL, provider TEXT NOT NULL, domain TEXT NOT NULL,
+  status TEXT NOT NULL, code_class TEXT NOT NULL, reason TEXT NOT NULL, hard INTEGER NOT NULL,
+  count INTEGER NOT NULL, first_seen TEXT, last_seen TEXT,
+  PRIMARY KEY (day, host, provider, domain, status, code_class, reason, hard));
 CREATE TABLE runs (id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT NOT NULL,
   inputs TEXT NOT NULL, lines INTEGER NOT NULL, messages INTEGER NOT NULL, records INTEGER NOT NULL,
   seconds REAL NOT NULL, version TEXT NOT NULL);
@@ -170,6 +174,23 @@ class Store:
         except sqlite3.IntegrityError:
             return False
         return True
+
+    # -- history ------------------------------------------------------------------------------
+    def add_daily(self, rows: list[tuple]) -> None:
+        """Add this run's daily aggregates (see :func:`analyzer.alerts.daily_rows`) to the history."""
+        self.db.executemany(
+            "INSERT INTO daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+            "count = count + excluded.count, first_seen = min(coalesce(first_seen, excluded.first_seen), "
+            "coalesce(excluded.first_seen, first_seen)), "
+            "last_seen = max(coalesce(last_seen, excluded.last_seen), "
+            "coalesce(excluded.last_seen, last_seen))",
+            rows)
+
+    def daily(self) -> list[tuple[str, str, str, str, str, bool, int]]:
+        """(day, provider, domain, status, reason, hard, count) over every host, as stored so far."""
+        return [(d, p, dom, st, r, bool(h), n) for d, p, dom, st, r, h, n in self.db.execute(
+            "SELECT day, provider, domain, status, reason, hard, sum(count) FROM daily "
+            "GROUP BY day, provider, domain, status, reason, hard")]
 
     # -- runs --------------------------------------------------------------------------------
     def finish(self, inputs: list[str], lines: int, messages: int, records: int) -> None:
