@@ -34,7 +34,7 @@ def test_sent_line_with_sender_from_qmgr(tmp_path: Path) -> None:
     assert (r.smtp_code, r.enhanced_code, r.code_class) == ("250", "2.0.0", "2")
     assert (r.remote_mta, r.remote_ip, r.reason, r.hard) == ("mx.example.net", "192.0.2.7", "delivered", False)
     assert r.source.endswith("maillog:2") and r.host == "mx" and r.queue_id == "9F9AD90ED8"
-    assert acc.to_dict()["lines"] == {"read": 2, "used": 1, "noise": 1, "unparsed": 0, "records": 1, "malformed": 0}
+    assert acc.to_dict()["lines"] == {"read": 2, "used": 1, "noise": 1, "unparsed": 0, "records": 1, "malformed": 0, "earlier": 0}
 
 
 def test_multiline_provider_reply(tmp_path: Path) -> None:
@@ -183,7 +183,7 @@ def test_noise_and_unparsed_are_counted(tmp_path: Path) -> None:
         "Mar  1 00:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: garbled\n"))
     assert records == []
     lines = acc.to_dict()["lines"]
-    assert lines == {"read": 5, "used": 0, "noise": 3, "unparsed": 2, "records": 0, "malformed": 0}
+    assert lines == {"read": 5, "used": 0, "noise": 3, "unparsed": 2, "records": 0, "malformed": 0, "earlier": 0}
     assert len(acc.tallies[0].examples) == 2
 
 
@@ -207,7 +207,7 @@ def test_busybox_syslog_lines_with_facility_and_level(tmp_path: Path) -> None:
     assert (record.host, record.sender, record.status, record.category) == (
         "backup", "ops@example.org", "deferred", "111")
     assert acc.to_dict()["lines"] == {"read": 3, "used": 1, "noise": 2, "unparsed": 0, "records": 1,
-                                      "malformed": 0}
+                                      "malformed": 0, "earlier": 0}
 
 
 def test_soft_bounce_is_a_deferral_that_keeps_the_reply(tmp_path: Path) -> None:
