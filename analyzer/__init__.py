@@ -19,20 +19,22 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .classify import Classifier
+    from .explainer import Explanation, explain
     from .frame import to_frame
     from .pipeline import read_frame, read_records
     from .records import Accounting, Record
     from .report import render_html, render_text, summarize
     from .sources import InputError
 
+#: Where each public name lives (imported on first use).
 _HOMES = {
-    "Classifier": "classify", "to_frame": "frame", "read_frame": "pipeline", "read_records": "pipeline",
-    "Accounting": "records", "Record": "records", "render_html": "report", "render_text": "report",
-    "summarize": "report", "InputError": "sources",
+    "Accounting": "records", "Classifier": "classify", "Explanation": "explainer", "InputError": "sources",
+    "Record": "records", "explain": "explainer", "read_frame": "pipeline", "read_records": "pipeline",
+    "render_html": "report", "render_text": "report", "summarize": "report", "to_frame": "frame",
 }
 __all__ = [
-    "Accounting", "Classifier", "InputError", "Record", "load", "read_frame", "read_records", "render_html",
-    "render_text", "summarize", "to_frame",
+    "Accounting", "Classifier", "Explanation", "InputError", "Record", "explain", "load", "read_frame",
+    "read_records", "render_html", "render_text", "summarize", "to_frame",
 ]
 
 
