@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import re
 import signal
+import sys
 import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -332,8 +334,6 @@ def _run_day(df: Any) -> str:
               help="Delete the store: the next run reads every input from the start.")
 def state(state_path: str, as_json: bool, reset: bool) -> None:
     """Show what a --state store holds: the files read and up to where, the last runs."""
-    import json
-
     from .store import StoreError, describe
 
     if reset:
@@ -360,3 +360,40 @@ def state(state_path: str, as_json: bool, reset: bool) -> None:
         kind = "compressed" if row["compressed"] else "plain"
         click.echo(f"  {row['path']} ({kind}): read to byte {row['offset']:,} ({row['units']:,} lines), "
                    f"last read {row['last_read']}")
+
+
+@main.command("explain", context_settings=CONTEXT)
+@click.argument("words", nargs=-1, required=True, metavar="TEXT...")
+@click.option("--status", type=click.Choice(["sent", "deferred", "bounced", "expired", "rejected"]),
+              help="The status the reply came with (default: by its code, 5xx bounced, 4xx deferred).")
+@click.option("--command", "smtp_command", metavar="COMMAND",
+              help="The SMTP command the reply answered (RCPT, DATA, ...) when the text does not say.")
+@click.option("--domain", metavar="DOMAIN",
+              help="The recipient's domain (or address): it selects a provider's own wording, as in a run.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
+              help="Language of the hint.")
+@click.option("--hints", "hints_file", type=click.Path(dir_okay=False, exists=True),
+              help="Your own TOML file of hints and reason rules, added to or overriding the bundled ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+def explain(words: tuple[str, ...], status: str | None, smtp_command: str | None, domain: str | None,
+            lang: str, hints_file: str | None, as_json: bool) -> None:
+    """Explain one reply text: its reason, hard or soft, the rule that decided, a blocklist, the hint.
+
+    TEXT is the reply or Postfix status text (its words may be given unquoted); - reads one text
+    per line from stdin.
+    """
+    from .explainer import explain as explain_text
+
+    hints, classifier = _knowledge(lang, hints_file)
+    texts = sys.stdin.read().splitlines() if words == ("-",) else [" ".join(words)]
+    texts = [text for text in texts if text.strip()]
+    if not texts:
+        raise UsageFailure("nothing to explain: the text is empty")
+    explained = [explain_text(text, status=status, command=smtp_command, domain=domain, hints=hints,
+                                classifier=classifier)
+                 for text in texts]
+    if as_json:
+        data = [e.to_dict() for e in explained]
+        click.echo(json.dumps(data[0] if words != ("-",) else data, indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(str(e) for e in explained), nl=False)

@@ -20,6 +20,8 @@ from .textnorm import rule_text
 
 STRING = pd.StringDtype("pyarrow")
 ATTEMPT_STATUSES = ("sent", "deferred", "bounced", "expired")
+#: Failures: outbound attempts that did not deliver, and inbound refusals.
+FAILURE_STATUSES = ("deferred", "bounced", "expired", "rejected")
 TIMELINE_STATUSES = ("sent", "deferred", "bounced", "expired", "rejected")
 CODE_CLASSES = ("2", "4", "5", "none")
 OUTCOMES = ("sent", "deferred", "bounced", "expired", "rejected", "complaint", "autoreply")
@@ -97,6 +99,11 @@ def attempts(df: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame
     """Outbound delivery attempts and outcomes (no inbound refusals, complaints or auto-replies)."""
     mask = df["status"].isin(ATTEMPT_STATUSES)
     return df.loc[mask] if columns is None else df.loc[mask, columns]
+
+
+def failures(df: pd.DataFrame) -> pd.DataFrame:
+    """Only the failed records: deferred, bounced, expired and rejected (no complaints or auto-replies)."""
+    return df.loc[df["status"].isin(FAILURE_STATUSES)]
 
 
 def by_status(df: pd.DataFrame) -> pd.DataFrame:

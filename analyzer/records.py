@@ -139,3 +139,17 @@ class Accounting:
             "warnings": list(self.warnings),
             "outside_window": self.outside_window,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Accounting:
+        """The accounting of :meth:`to_dict`'s plain data (``df.attrs["accounting"]`` of ``load()``)."""
+        tallies = []
+        for entry in data.get("inputs", []):
+            tally = Tally(source=entry["source"], kind=entry["kind"], unit=entry.get("unit", "lines"),
+                          examples=list(entry.get("unparsed_examples", [])),
+                          malformed_examples=list(entry.get("malformed_examples", [])),
+                          noise_kinds=Counter(entry.get("noise_kinds", {})))
+            for name in COUNTERS:
+                setattr(tally, name, int(entry.get(name, 0)))
+            tallies.append(tally)
+        return cls(tallies, list(data.get("warnings", [])), int(data.get("outside_window", 0)))

@@ -269,38 +269,65 @@ def _redact_strings(value: Any) -> Any:
     return value
 
 
-def charts(summary: dict[str, Any]) -> dict[str, str | None]:
-    """The report's charts as SVG data URIs (HTML only; not part of the JSON export)."""
+def _timeline_chart(table: list[dict[str, Any]], translate: Callable[[str], str]) -> dict[str, Any] | None:
     from . import charts as draw
 
-    domains = [d for d in summary["domains"] if d["failures"]][:10]
-    provider_rows = [p for p in summary["providers"] if p["failures"] and p["provider"] != "other"][:10]
-    reasons = summary["reasons"][:12]
-    lang = summary.get("lang", "en")
+    return draw.timeline(table, frame.TIMELINE_STATUSES, translate=translate)
+
+
+def _classes_chart(table: list[dict[str, Any]], translate: Callable[[str], str]) -> dict[str, Any] | None:
+    from . import charts as draw
+
+    return draw.timeline(table, frame.CODE_CLASSES, height=190, translate=translate)
+
+
+def _domains_chart(table: list[dict[str, Any]], translate: Callable[[str], str]) -> dict[str, Any] | None:
+    from . import charts as draw
+
+    domains = [d for d in table if d["failures"]][:10]
+    return draw.bars([safe_text(d["domain"]) for d in domains], [d["failures"] for d in domains],
+                     translate("Domains by failed attempts"))
+
+
+def _providers_chart(table: list[dict[str, Any]], translate: Callable[[str], str]) -> dict[str, Any] | None:
+    from . import charts as draw
+
+    provider_rows = [p for p in table if p["failures"] and p["provider"] != "other"][:10]
+    return draw.bars([safe_text(p["label"]) for p in provider_rows], [p["failures"] for p in provider_rows],
+                     translate("Providers by failed attempts"))
+
+
+def _reasons_chart(table: list[dict[str, Any]], translate: Callable[[str], str]) -> dict[str, Any] | None:
+    from . import charts as draw
+
+    reasons = table[:12]
+    return draw.bars([r["reason"] for r in reasons], [r["count"] for r in reasons],
+                     translate("Failures by reason"), color="#6d4c41")
+
+
+#: Each chart of the report: its template, the summary table it draws, and its geometry.
+CHARTS: dict[str, tuple[str, str, Callable[..., dict[str, Any] | None]]] = {
+    "timeline": ("timeline", "timeline", _timeline_chart),
+    "classes": ("timeline", "timeline_classes", _classes_chart),
+    "domains": ("bars", "domains", _domains_chart),
+    "providers": ("bars", "providers", _providers_chart),
+    "reasons": ("bars", "reasons", _reasons_chart),
+}
+
+
+def chart_svg(name: str, table: list[dict[str, Any]], lang: str = "en") -> str | None:
+    """One chart of :data:`CHARTS` as SVG, from the rows of its summary table; None with nothing to draw."""
+    kind, _, geometry = CHARTS[name]
     catalog = _catalog(lang)
+    chart = geometry(table, lambda text: catalog.get(text, text))
+    return _environment(lang).get_template(f"charts/{kind}.svg.j2").render(c=chart) if chart else None
 
-    def translate(text: str) -> str:
-        return catalog.get(text, text)
 
-    geometry = {
-        "timeline": ("timeline", draw.timeline(summary["timeline"], frame.TIMELINE_STATUSES,
-                                               translate=translate)),
-        "classes": ("timeline", draw.timeline(summary["timeline_classes"], frame.CODE_CLASSES, height=190,
-                                              translate=translate)),
-        "domains": ("bars", draw.bars([safe_text(d["domain"]) for d in domains],
-                                      [d["failures"] for d in domains],
-                                      translate("Domains by failed attempts"))),
-        "providers": ("bars", draw.bars([safe_text(p["label"]) for p in provider_rows],
-                                        [p["failures"] for p in provider_rows],
-                                        translate("Providers by failed attempts"))),
-        "reasons": ("bars", draw.bars([r["reason"] for r in reasons], [r["count"] for r in reasons],
-                                      translate("Failures by reason"), color="#6d4c41")),
-    }
-    environment = _environment(lang)
-    return {
-        name: _svg_uri(environment.get_template(f"charts/{kind}.svg.j2").render(c=chart)) if chart else None
-        for name, (kind, chart) in geometry.items()
-    }
+def charts(summary: dict[str, Any]) -> dict[str, str | None]:
+    """The report's charts as SVG data URIs (HTML only; not part of the JSON export)."""
+    lang = summary.get("lang", "en")
+    drawn = {name: chart_svg(name, summary[table], lang) for name, (_, table, _) in CHARTS.items()}
+    return {name: _svg_uri(svg) if svg else None for name, svg in drawn.items()}
 
 
 def _svg_uri(svg: str) -> str:

@@ -79,7 +79,7 @@ def test_every_report_text_has_a_german_translation() -> None:
     templates = Path(__file__).resolve().parents[1] / "reports" / "templates"
     catalog = tomllib.loads(resources.files("analyzer.data").joinpath("ui.toml").read_text("utf-8"))["de"]
     texts: set[str] = set()
-    for template in templates.glob("*.j2"):
+    for template in templates.rglob("*.j2"):
         source = template.read_text()
         texts |= set(re.findall(r'[^n]_\("((?:[^"\\]|\\.)*)"', source))
         for one, many in re.findall(r'ngettext\("((?:[^"\\]|\\.)*)", "((?:[^"\\]|\\.)*)"', source):
