@@ -197,11 +197,13 @@ class History:
         self.reasons_seen = {row[4] for row in daily if row[3] in (*_FAILED, "rejected") and row[4]}
 
     def baseline(self, alert: Alert) -> float | None:
-        """The metric over the ``alert.days`` days before the run's day; None without history."""
+        """The metric over the ``alert.days`` days before the run's day (a count per day with mail);
+        None without history."""
         from datetime import date, timedelta
 
         first = (date.fromisoformat(self.run_day) - timedelta(days=alert.days)).isoformat()
         counts: dict[str, int] = {}
+        days_with_mail = {day for day, *_ in self.daily if first <= day < self.run_day}
         seen = False
         for day, provider, domain, status, _reason, hard, count in self.daily:
             if not first <= day < self.run_day:
@@ -216,4 +218,4 @@ class History:
         if not seen:
             return None
         value = measure(counts, alert.metric)
-        return value if alert.metric.endswith("_rate") else value / alert.days
+        return value if alert.metric.endswith("_rate") else value / len(days_with_mail)

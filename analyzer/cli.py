@@ -182,6 +182,9 @@ def main() -> None:
 @click.option("--since", type=Moment(), help="Report only records from this time on (today, yesterday, "
               "24h, 7d, 2026-12-01 06:00).")
 @click.option("--until", type=Moment(), help="Report only records before this time (same forms as --since).")
+@click.option("--suppress", "suppress_path", type=click.Path(dir_okay=False),
+              help="Write the addresses to stop mailing as CSV: hard recipient-side failures at once, soft "
+                   "ones that repeat over several nights (needs --state for those; see the README).")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="EXPR",
               help="Exit with status 1, one line on stderr, when this holds (repeatable): bounce_rate>0.05, "
                    "deferred>=100, provider:google.bounce_rate>2%, domain:example.com.deferred>100, "
@@ -190,7 +193,8 @@ def main() -> None:
 def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
          csv_raw: bool, json_path: str | None, parquet_path: str | None, top: int, lang: str,
          hints_file: str | None, redact_addresses: bool, jobs: int | None, max_expand: int,
-         state_path: str | None, since: Any, until: Any, fail_on: tuple[str, ...], quiet: bool) -> None:
+         state_path: str | None, since: Any, until: Any, suppress_path: str | None, fail_on: tuple[str, ...],
+         quiet: bool) -> None:
     """Analyze logs and bounces (the default command: `analyze INPUT...`).
 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
@@ -202,7 +206,9 @@ def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, c
     for number in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, _stop)
     _check_outputs(inputs, {"--html": html_path, "--text": text_path, "--csv": csv_path, "--json": json_path,
-                            "--parquet": parquet_path})
+                            "--parquet": parquet_path, "--suppress": suppress_path, "--state": state_path})
+    if suppress_path and redact_addresses:
+        raise UsageFailure("--suppress with --redact: a suppression list needs the whole addresses")
     # Arrow's default allocator (mimalloc) made this short-lived process 3 % slower, measured on a
     # 1M-line log: most of its Arrow memory is written once and freed at exit.
     pa.set_memory_pool(pa.system_memory_pool())
@@ -211,7 +217,7 @@ def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, c
     with ExitStack() as stack:
         store = None if state_path is None else stack.enter_context(_opened_store(state_path))
         fired = _analyze(inputs, store, _Outputs(html_path, text_path, csv_path, csv_raw, json_path,
-                                                 parquet_path),
+                                                 parquet_path, suppress_path),
                          hints, classifier, top=top, lang=lang, redact_addresses=redact_addresses, jobs=jobs,
                          since=since, until=until, quiet=quiet, alerts=alerts)
     for line in fired:
@@ -242,6 +248,7 @@ class _Outputs:
     csv_raw: bool
     json: str | None
     parquet: str | None
+    suppress: str | None
 
 
 @contextmanager
@@ -267,7 +274,19 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
     except InputError as error:
         raise UsageFailure(str(error)) from None
     from .frame import redact, within
-    from .report import render_html, render_text, summarize, write_csv, write_json, write_parquet, write_text
+    from .report import (
+        render_html,
+        render_text,
+        summarize,
+        write_csv,
+        write_json,
+        write_parquet,
+        write_rows,
+        write_text,
+    )
+    from .suppress import COLUMNS as SUPPRESSION_COLUMNS
+    from .suppress import listed, update
+    from .trends import trends
 
     if since is not None or until is not None:
         kept = within(df, since, until)
@@ -282,6 +301,14 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
     gc.freeze()  # what exists now lives until the end: the collections while summarising skip it
     summary = summarize(df, accounting, top=top, hints=hints, redacted=redact_addresses,
                         jobs=jobs or jobs_available())
+    from .alerts import History, check, daily_rows
+
+    run_day = _run_day(df)
+    history = None
+    if store is not None:  # this run's aggregates join the history (committed with the rest below)
+        history = History(store.daily(), run_day)
+        store.add_daily(daily_rows(df, run_day))
+        summary["trends"] = trends(store.daily_rows(since_day=_days_before(run_day, 60)), run_day, top=top)
     try:
         if out.html:
             write_text(out.html, render_html(summary))
@@ -291,6 +318,11 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
             write_parquet(out.parquet, df)
         if out.json:
             write_json(out.json, summary)
+        if out.suppress:
+            entries = update(store.suppression() if store is not None else {}, df, run_day)
+            write_rows(out.suppress, SUPPRESSION_COLUMNS, listed(entries))
+            if store is not None:
+                store.keep_suppression(entries)
         text = render_text(summary)
         if out.text:
             write_text(out.text, text)
@@ -298,17 +330,18 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
             click.echo(text, nl=False)
     except OSError as error:
         raise UsageFailure(f"cannot write {error.filename}: {error.strerror or error}") from None
-    from .alerts import History, check, daily_rows
-
-    run_day = _run_day(df)
-    history = None if store is None else History(store.daily(), run_day)
     listed = [str(row["list"]) for row in summary["blocklists"] if row["direction"] == "outbound"]
     fired = check(alerts, df, listed, history)
     if store is not None:
-        store.add_daily(daily_rows(df, run_day))
         store.finish(list(inputs), accounting.total("lines", "read"), accounting.total("messages", "read"),
                      len(df))
     return fired
+
+
+def _days_before(day: str, days: int) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
 
 
 def _run_day(df: Any) -> str:
@@ -397,3 +430,43 @@ def explain(words: tuple[str, ...], status: str | None, smtp_command: str | None
         click.echo(json.dumps(data[0] if words != ("-",) else data, indent=2, ensure_ascii=False))
     else:
         click.echo("\n".join(str(e) for e in explained), nl=False)
+
+
+@main.command("history", context_settings=CONTEXT)
+@click.argument("state_path", metavar="STORE", type=click.Path(dir_okay=False, exists=True))
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3660),
+              help="Days the history covers, up to the last day in the store.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write the history as HTML.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the history as JSON.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="Rows of each kind in the comparison table.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
+              help="Language of the texts.")
+def history(state_path: str, days: int, html_path: str | None, json_path: str | None, top: int,
+            lang: str) -> None:
+    """Trends from a --state store alone, without reading logs: per day, against the 7 and 30 days
+    before, and what is new on the last day."""
+    from datetime import datetime
+
+    from .report import render_history, write_json, write_text
+    from .store import StoreError, open_store
+    from .trends import trends
+
+    _check_outputs((), {"--html": html_path, "--json": json_path})
+    try:
+        with open_store(state_path) as store:
+            last = store.last_day()
+            rows = store.daily_rows(since_day=_days_before(last, days + 31)) if last else []
+    except StoreError as error:
+        raise UsageFailure(str(error)) from None
+    data = {"store": state_path, "lang": lang, "version": __version__,
+            "generated": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "trends": trends(rows, last or datetime.now().date().isoformat(), days=days, top=top)}
+    try:
+        if html_path:
+            write_text(html_path, render_history(data, html=True))
+        if json_path:
+            write_json(json_path, data)
+    except OSError as error:
+        raise UsageFailure(f"cannot write {error.filename}: {error.strerror or error}") from None
+    click.echo(render_history(data, html=False), nl=False)

@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import stat
 import tempfile
 import tomllib
@@ -305,6 +306,14 @@ def _reasons_chart(table: list[dict[str, Any]], translate: Callable[[str], str])
                      translate("Failures by reason"), color="#6d4c41")
 
 
+def _trend_chart(trends: dict[str, Any] | None, translate: Callable[[str], str]) -> dict[str, Any] | None:
+    """Records per day over the nights of the state store (``--state``)."""
+    from . import charts as draw
+    from .trends import CHART_STATUSES
+
+    return draw.timeline((trends or {}).get("per_day", []), CHART_STATUSES, height=190, translate=translate)
+
+
 #: Each chart of the report: its template, the summary table it draws, and its geometry.
 CHARTS: dict[str, tuple[str, str, Callable[..., dict[str, Any] | None]]] = {
     "timeline": ("timeline", "timeline", _timeline_chart),
@@ -312,6 +321,7 @@ CHARTS: dict[str, tuple[str, str, Callable[..., dict[str, Any] | None]]] = {
     "domains": ("bars", "domains", _domains_chart),
     "providers": ("bars", "providers", _providers_chart),
     "reasons": ("bars", "reasons", _reasons_chart),
+    "trend": ("timeline", "trends", _trend_chart),
 }
 
 
@@ -326,7 +336,7 @@ def chart_svg(name: str, table: list[dict[str, Any]], lang: str = "en") -> str |
 def charts(summary: dict[str, Any]) -> dict[str, str | None]:
     """The report's charts as SVG data URIs (HTML only; not part of the JSON export)."""
     lang = summary.get("lang", "en")
-    drawn = {name: chart_svg(name, summary[table], lang) for name, (_, table, _) in CHARTS.items()}
+    drawn = {name: chart_svg(name, summary.get(table), lang) for name, (_, table, _) in CHARTS.items()}
     return {name: _svg_uri(svg) if svg else None for name, svg in drawn.items()}
 
 
@@ -352,6 +362,14 @@ def render_html(summary: dict[str, Any]) -> str:
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     return render("report.html.j2", summary, charts=charts(summary), script=script,
                   script_hash=f"sha256-{digest}")
+
+
+def render_history(history: dict[str, Any], html: bool) -> str:
+    """The history of a state store (``analyze history``): its trend section alone, HTML or text."""
+    if not html:
+        return render("history.txt.j2", history)
+    svg = chart_svg("trend", history["trends"], history.get("lang", "en"))
+    return render("history.html.j2", history, charts={"trend": _svg_uri(svg) if svg else None})
 
 
 def render_text(summary: dict[str, Any]) -> str:
@@ -438,6 +456,23 @@ def write_csv(path: str | os.PathLike[str], df: pd.DataFrame, formulas: bool = F
     gets a leading ``'`` unless ``formulas`` (for machine readers)."""
     out_df = df if formulas else neutralise_formulas(df)
     write_atomic(path, lambda out: out_df.to_csv(out, index=False))
+
+
+def write_rows(path: str | os.PathLike[str], columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows as CSV with a header (the suppression list); cells that start like a formula are
+    neutralised as in ``--csv``."""
+    import csv
+
+    def write(out: IO[Any]) -> None:
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows([_neutral(cell) for cell in row] for row in rows)
+
+    write_atomic(path, write)
+
+
+def _neutral(cell: object) -> object:
+    return "'" + cell if isinstance(cell, str) and re.match(_FORMULA, cell) else cell
 
 
 def write_json(path: str | os.PathLike[str], summary: dict[str, Any]) -> None:

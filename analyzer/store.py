@@ -22,10 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .records import Tally
 from .sources import Input
+
+if TYPE_CHECKING:
+    from .suppress import Entry
 
 SCHEMA_VERSION = 1
 #: Seconds a run waits for another run that holds the store.
@@ -45,6 +49,9 @@ CREATE INDEX files_by_head ON files (head_len, head_hash);
 CREATE TABLE in_flight (host TEXT NOT NULL, queue_id TEXT NOT NULL, sender TEXT NOT NULL,
   since TEXT NOT NULL, PRIMARY KEY (host, queue_id));
 CREATE TABLE messages (key TEXT PRIMARY KEY, seen TEXT NOT NULL);
+CREATE TABLE suppression (address TEXT PRIMARY KEY, reason TEXT NOT NULL, first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL, count INTEGER NOT NULL, hard INTEGER NOT NULL, score REAL NOT NULL,
+  day TEXT NOT NULL);
 CREATE TABLE daily (day TEXT NOT NULL, host TEXT NOT NULL, provider TEXT NOT NULL, domain TEXT NOT NULL,
   status TEXT NOT NULL, code_class TEXT NOT NULL, reason TEXT NOT NULL, hard INTEGER NOT NULL,
   count INTEGER NOT NULL, first_seen TEXT, last_seen TEXT,
@@ -185,6 +192,30 @@ class Store:
             "last_seen = max(coalesce(last_seen, excluded.last_seen), "
             "coalesce(excluded.last_seen, last_seen))",
             rows)
+
+    def daily_rows(self, since_day: str = "") -> list[tuple]:
+        """The daily aggregates from ``since_day`` on: (day, host, provider, domain, status,
+        code_class, reason, hard, count), the columns :mod:`analyzer.trends` reads."""
+        return [(*row[:7], bool(row[7]), row[8]) for row in self.db.execute(
+            "SELECT day, host, provider, domain, status, code_class, reason, hard, count FROM daily "
+            "WHERE day >= ? ORDER BY day", (since_day,))]
+
+    def suppression(self) -> dict[str, Entry]:
+        """The addresses scored by earlier runs (``--suppress``)."""
+        from .suppress import Entry
+
+        return {row[0]: Entry(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
+                for row in self.db.execute("SELECT * FROM suppression")}
+
+    def keep_suppression(self, entries: dict[str, Entry]) -> None:
+        """Replace the scored addresses with ``entries``."""
+        self.db.execute("DELETE FROM suppression")
+        self.db.executemany("INSERT INTO suppression VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(*e.row()[:5], int(e.hard), e.score, e.day) for e in entries.values()])
+
+    def last_day(self) -> str | None:
+        """The latest day the history has mail for."""
+        return self.db.execute("SELECT max(day) FROM daily").fetchone()[0]
 
     def daily(self) -> list[tuple[str, str, str, str, str, bool, int]]:
         """(day, provider, domain, status, reason, hard, count) over every host, as stored so far."""

@@ -1,0 +1,108 @@
+"""Trends over the nights of a ``--state`` store: pure functions from its daily aggregates to the plain
+data of the report's trend section and of ``analyze history``.
+
+The aggregates are rows of (day, host, provider, domain, status, code_class, reason, hard, count) as
+:meth:`analyzer.store.Store.daily_rows` gives them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from .frame import ATTEMPT_STATUSES
+
+COLUMNS = ("day", "host", "provider", "domain", "status", "code_class", "reason", "hard", "count")
+FAILED = ("deferred", "bounced", "expired", "rejected")
+#: The statuses the per-day chart shows.
+CHART_STATUSES = ("sent", "deferred", "bounced", "expired", "rejected")
+#: Each grouping of the comparison table: its column and the label of its kind.
+KINDS = (("provider", "provider"), ("code_class", "code class"), ("reason", "reason"))
+
+
+def as_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The store's daily rows as a DataFrame."""
+    return pd.DataFrame(rows, columns=list(COLUMNS)).astype({"count": "int64", "hard": "bool"})
+
+
+def _shift(day: str, days: int) -> str:
+    return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
+
+
+def per_day(daily: pd.DataFrame, last_day: str, days: int = 30) -> list[dict[str, Any]]:
+    """Counts by status for each of the ``days`` days up to ``last_day`` (days without mail are 0)."""
+    span = [_shift(last_day, n) for n in range(days - 1, -1, -1)]
+    table = (daily.loc[daily["day"].isin(span)].pivot_table(index="day", columns="status", values="count",
+                                                             aggfunc="sum", fill_value=0)
+             .reindex(index=span, columns=list(CHART_STATUSES), fill_value=0))
+    rows = []
+    for day, counts in table.iterrows():
+        row = {"time": f"{day}T00:00:00", "day": day, **{s: int(counts[s]) for s in CHART_STATUSES}}
+        final = row["sent"] + row["bounced"] + row["expired"]
+        row["bounce_rate"] = (row["bounced"] + row["expired"]) / final if final else 0.0
+        row["attempts"] = sum(row[s] for s in ATTEMPT_STATUSES)
+        rows.append(row)
+    return rows
+
+
+def comparison(daily: pd.DataFrame, day: str, top: int = 10) -> list[dict[str, Any]]:
+    """Failures per provider, code class and reason on ``day`` against the day before and the mean per
+    day of the 7 and 30 days before (over the days the store has mail for); the largest of each kind
+    first."""
+    failed = daily.loc[daily["status"].isin(FAILED)]
+    windows = {"today": (day, day), "yesterday": (_shift(day, 1), _shift(day, 1)),
+               "avg7": (_shift(day, 7), _shift(day, 1)), "avg30": (_shift(day, 30), _shift(day, 1))}
+    rows: list[dict[str, Any]] = []
+    for column, label in KINDS:
+        sums = {}
+        for name, (first, last) in windows.items():
+            inside = failed.loc[(failed["day"] >= first) & (failed["day"] <= last)]
+            total = inside.groupby(column)["count"].sum()
+            if name.startswith("avg"):
+                days_with_mail = daily.loc[(daily["day"] >= first) & (daily["day"] <= last), "day"].nunique()
+                total = total / max(1, days_with_mail)
+            sums[name] = total
+        table = pd.DataFrame(sums).fillna(0)
+        if table.empty:
+            continue
+        table = table.loc[(table["today"] > 0) | (table["yesterday"] > 0)]
+        table = table.sort_values(["today", "avg7"], ascending=False).head(top)
+        for key, values in table.iterrows():
+            rows.append({"kind": label, "key": str(key) or "(none)", "today": int(values["today"]),
+                         "yesterday": int(values["yesterday"]), "avg7": float(values["avg7"]),
+                         "avg30": float(values["avg30"]),
+                         "change7": _change(float(values["today"]), float(values["avg7"]))})
+    return rows
+
+
+def _change(value: float, base: float) -> float | None:
+    """``value`` against ``base`` as a ratio (None when there is no base)."""
+    return value / base if base else None
+
+
+def new_on(daily: pd.DataFrame, day: str, column: str) -> list[str]:
+    """Values of ``column`` among the failures of ``day`` that no earlier day had."""
+    failed = daily.loc[daily["status"].isin(FAILED) & (daily[column] != "")]
+    today = set(failed.loc[failed["day"] == day, column])
+    before = set(failed.loc[failed["day"] < day, column])
+    return sorted(today - before)
+
+
+def trends(rows: list[tuple], day: str, days: int = 30, top: int = 10) -> dict[str, Any]:
+    """The trend section: per-day counts, the comparison table, and what is new on ``day``."""
+    daily = as_frame(rows)
+    if daily.empty:
+        return {"day": day, "days": days, "nights": 0, "per_day": [], "comparison": [], "new_reasons": [],
+                "new_domains": []}
+    return {
+        "day": day,
+        "days": days,
+        "nights": int(daily["day"].nunique()),
+        "first_day": str(daily["day"].min()),
+        "per_day": per_day(daily, day, days),
+        "comparison": comparison(daily, day, top),
+        "new_reasons": new_on(daily, day, "reason"),
+        "new_domains": new_on(daily, day, "domain")[:top],
+    }
