@@ -331,3 +331,22 @@ def test_the_state_command_shows_and_resets_a_store(tmp_path: Path) -> None:
     refused = CliRunner().invoke(main, ["state", str(other), "--reset"])
     assert refused.exit_code == 2 and other.exists()
     assert CliRunner().invoke(main, ["state", str(state), "--reset"]).exit_code == 0 and not state.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_two_runs_at_once_the_second_exits_2_and_the_first_completes(tmp_path: Path, monkeypatch,
+                                                                     lines: list[bytes]) -> None:
+    log, state, js = tmp_path / "mail.log", tmp_path / "state.db", tmp_path / "first.json"
+    log.write_bytes(b"".join(lines))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    first = subprocess.Popen([sys.executable, "-m", "analyzer", str(log), str(fifo), "--state", str(state),
+                              "--json", str(js), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    writer = os.open(fifo, os.O_WRONLY)  # the first run holds the store and waits on the FIFO
+    monkeypatch.setattr(store_module, "LOCK_WAIT", 0.5)
+    second = CliRunner().invoke(main, [str(log), "--state", str(state), "-q"])
+    os.close(writer)  # the first run reads an empty pipe and completes
+    assert first.wait(timeout=60) == 0, first.stderr.read()
+    assert second.exit_code == 2 and "another run is using this state store" in second.output
+    assert json.loads(js.read_text())["accounting"]["lines"]["read"] == len(lines)
+    assert run_json(tmp_path, log, state=state)["lines"]["earlier"] == len(lines)
