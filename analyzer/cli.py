@@ -308,7 +308,9 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
     if store is not None:  # this run's aggregates join the history (committed with the rest below)
         history = History(store.daily(), run_day)
         store.add_daily(daily_rows(df, run_day))
+        store.add_listings(run_day, _our_listings(df))
         summary["trends"] = trends(store.daily_rows(since_day=_days_before(run_day, 60)), run_day, top=top)
+        summary["trends"]["new_listings"] = store.new_listings(run_day)
     try:
         if out.html:
             write_text(out.html, render_html(summary))
@@ -336,6 +338,16 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
         store.finish(list(inputs), accounting.total("lines", "read"), accounting.total("messages", "read"),
                      len(df))
     return fired
+
+
+def _our_listings(df: Any) -> list[tuple[str, str, int]]:
+    """(list, item, count) of the blocklistings in refusals of our mail."""
+    from .blocklists import listings
+
+    table = listings(df)
+    ours = table.loc[table["direction"] == "outbound"]
+    return [(str(name), "" if item is None or item != item else str(item), int(count))
+            for name, item, count in zip(ours["list"], ours["item"], ours["count"], strict=True)]
 
 
 def _days_before(day: str, days: int) -> str:
@@ -457,11 +469,13 @@ def history(state_path: str, days: int, html_path: str | None, json_path: str | 
         with open_store(state_path) as store:
             last = store.last_day()
             rows = store.daily_rows(since_day=_days_before(last, days + 31)) if last else []
+            listings = store.new_listings(last) if last else []
     except StoreError as error:
         raise UsageFailure(str(error)) from None
     data = {"store": state_path, "lang": lang, "version": __version__,
             "generated": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "trends": trends(rows, last or datetime.now().date().isoformat(), days=days, top=top)}
+            "trends": {**trends(rows, last or datetime.now().date().isoformat(), days=days, top=top),
+                       "new_listings": listings}}
     try:
         if html_path:
             write_text(html_path, render_history(data, html=True))

@@ -52,6 +52,8 @@ CREATE TABLE messages (key TEXT PRIMARY KEY, seen TEXT NOT NULL);
 CREATE TABLE suppression (address TEXT PRIMARY KEY, reason TEXT NOT NULL, first_seen TEXT NOT NULL,
   last_seen TEXT NOT NULL, count INTEGER NOT NULL, hard INTEGER NOT NULL, score REAL NOT NULL,
   day TEXT NOT NULL);
+CREATE TABLE listings (day TEXT NOT NULL, list TEXT NOT NULL, item TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (day, list, item));
 CREATE TABLE daily (day TEXT NOT NULL, host TEXT NOT NULL, provider TEXT NOT NULL, domain TEXT NOT NULL,
   status TEXT NOT NULL, code_class TEXT NOT NULL, reason TEXT NOT NULL, hard INTEGER NOT NULL,
   count INTEGER NOT NULL, first_seen TEXT, last_seen TEXT,
@@ -212,6 +214,17 @@ class Store:
         self.db.execute("DELETE FROM suppression")
         self.db.executemany("INSERT INTO suppression VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [(*e.row()[:5], int(e.hard), e.score, e.day) for e in entries.values()])
+
+    def add_listings(self, day: str, listings: list[tuple[str, str, int]]) -> None:
+        """This run's blocklistings of our side: (list, listed item, count) on ``day``."""
+        self.db.executemany("INSERT INTO listings VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                            "count = count + excluded.count", [(day, *row) for row in listings])
+
+    def new_listings(self, day: str) -> list[str]:
+        """The listings of ``day`` that no earlier day had, as ``list: item``."""
+        return [f"{name}: {item}" if item else name for name, item in self.db.execute(
+            "SELECT list, item FROM listings WHERE day = ? EXCEPT "
+            "SELECT list, item FROM listings WHERE day < ? ORDER BY 1, 2", (day, day))]
 
     def last_day(self) -> str | None:
         """The latest day the history has mail for."""

@@ -95,7 +95,7 @@ def trends(rows: list[tuple], day: str, days: int = 30, top: int = 10) -> dict[s
     daily = as_frame(rows)
     if daily.empty:
         return {"day": day, "days": days, "nights": 0, "per_day": [], "comparison": [], "new_reasons": [],
-                "new_domains": []}
+                "new_domains": [], "new_listings": []}
     return {
         "day": day,
         "days": days,
@@ -105,4 +105,5 @@ def trends(rows: list[tuple], day: str, days: int = 30, top: int = 10) -> dict[s
         "comparison": comparison(daily, day, top),
         "new_reasons": new_on(daily, day, "reason"),
         "new_domains": new_on(daily, day, "domain")[:top],
+        "new_listings": [],  # filled from the store's listings (analyzer.store.Store.new_listings)
     }

@@ -82,18 +82,19 @@ def test_the_trend_section_compares_today_with_the_nights_before(tmp_path: Path)
     html = tmp_path / "report.html"
     js = tmp_path / "r.json"
     night(tmp_path, 8, [(f"u{n}@example.org", "userunknown") for n in range(6)]
-          + [("x@example.org", "mailboxfull")], "--state", state, "--text", str(text), "--html", str(html),
+          + [("x@example.org", "mailboxfull"), ("y@example.org", "blocked")], "--state", state, "--text", str(text), "--html", str(html),
           "--json", str(js))
     trends = json.loads(js.read_text())["trends"]
     assert trends["nights"] == 8 and trends["day"] == "2026-11-08"
     reason = {r["key"]: r for r in trends["comparison"] if r["kind"] == "reason"}
     assert (reason["userunknown"]["today"], reason["userunknown"]["yesterday"]) == (6, 2)
     assert reason["userunknown"]["avg7"] == 2.0 and reason["userunknown"]["change7"] == 3.0
-    assert trends["new_reasons"] == ["mailboxfull"]
-    assert trends["per_day"][-1]["bounced"] == 6 and trends["per_day"][-2]["sent"] == 20
+    assert trends["new_reasons"] == ["blocked", "mailboxfull"]
+    assert len(trends["new_listings"]) == 1 and "Spamhaus" in trends["new_listings"][0]
+    assert trends["per_day"][-1]["bounced"] == 7 and trends["per_day"][-2]["sent"] == 20  # 6 unknown, 1 blocked
     summary = text.read_text()
     assert "Trend: 8 days in the state store since 2026-11-01" in summary
-    assert "New reasons today: mailboxfull" in summary
+    assert "New reasons today: blocked, mailboxfull" in summary and "New blocklistings today" in summary
     assert max(len(row) for row in summary.splitlines()) <= 80
     assert 'id="trends"' in html.read_text()
 
