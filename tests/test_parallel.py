@@ -179,3 +179,33 @@ def test_a_terminated_run_leaves_no_workers_spools_or_tracebacks(tmp_path: Path,
     time.sleep(0.5)
     assert _processes_reading(copy) == []
     assert list(spool.iterdir()) == [] and not (tmp_path / "r.html").exists()
+
+
+def test_the_unread_part_of_a_log_is_parsed_in_ranges_like_in_one_process(generate, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """--state: the second night reads only the lines added, in byte ranges, with the senders in flight."""
+    from analyzer.store import open_store
+
+    source, _ = generate("--lines", "30000", "--seed", "8")
+    lines = source.read_bytes().splitlines(keepends=True)
+    results = {}
+    for jobs in (1, 2):
+        log, state = tmp_path / f"mail{jobs}.log", tmp_path / f"state{jobs}.db"
+        log.write_bytes(b"".join(lines[:9000]))
+        with open_store(state) as store:
+            read_frame([str(log)], Accounting(), jobs=jobs, store=store)
+            store.finish([str(log)], 0, 0, 0)
+        log.write_bytes(b"".join(lines))
+        if jobs == 2:
+            monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 200_000)
+        accounting = Accounting()
+        with open_store(state) as store:
+            results[jobs] = read_frame([str(log)], accounting, jobs=jobs, store=store)
+            store.finish([str(log)], 0, 0, 0)
+        assert accounting.total("lines", "read") == len(lines) - 9000
+        assert accounting.total("lines", "earlier") == 9000
+    one, many = (results[j][COLUMNS].reset_index(drop=True) for j in (1, 2))
+    for frame in (one, many):  # the line numbers, not the two files' names
+        frame["source"] = frame["source"].astype(str).str.rsplit(":", n=1).str[1]
+    pd.testing.assert_frame_equal(one, many)
+    assert one["sender"].notna().sum() > 0
