@@ -346,7 +346,7 @@ def _our_listings(df: Any) -> list[tuple[str, str, int]]:
 
     table = listings(df)
     ours = table.loc[table["direction"] == "outbound"]
-    return [(str(name), "" if item is None or item != item else str(item), int(count))
+    return [(str(name), item if isinstance(item, str) else "", int(count))
             for name, item, count in zip(ours["list"], ours["item"], ours["count"], strict=True)]
 
 
