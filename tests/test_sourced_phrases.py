@@ -103,6 +103,59 @@ ROWS = [
     ("Exim smtp_in.c", "554 SMTP service not available", "554", None, None, "blocked"),
     ("Sendmail proto.m4 access REJECT", "550 5.7.1 Access denied", "550", "5.7.1", None, "blocked"),
     ("Sendmail proto.m4 access REJECT at the greeting", "550 5.7.1 Access denied", "550", "5.7.1", "CONN", "blocked"),
+    # Courier MTA (svarshavchik/courier: module.local/deliver.c, module.esmtp/libesmtp.c, courieresmtpd.c, submit.C)
+    ("Courier deliver.c", "Mail loop - already have my Delivered-To: header.", None, None, None, "systemerror"),
+    ("Courier libesmtp.c connection_closed", "Connection unexpectedly closed by remote host.", None, None, None,
+     "networkerror"),
+    ("Courier libesmtp.c connect_error", "Network connection shut down by the remote mail server", None, None, None,
+     "networkerror"),
+    ("Courier libesmtp.c MX soft error", "DNS lookup failed.", None, None, None, "networkerror"),
+    ("Courier libesmtp.c MX hard error", "No such domain.", None, None, None, "hostunknown"),
+    ("Courier libesmtp.c STARTTLS", "Remote mail server disconnected after receiving the STARTTLS command", None, None,
+     None, "failedstarttls"),
+    ("Courier libesmtp.c /SECURITY", "/SECURITY=REQUIRED set, but TLS is not available", None, None, None,
+     "failedstarttls"),
+    ("Courier libesmtp.c SECURITY=STARTTLS", "500 Unable to set minimum security level.", "500", None, None,
+     "failedstarttls"),
+    ("Courier libesmtp.c esmtp_auth", "Compatible SASL authentication not available.", None, None, None, "securityerror"),
+    ("Courier libesmtp.c unicode", "553-The recipient's mail server does not support E-mail\n553 Unable to deliver "
+     "Unicode E-mail to a non-Unicode mail server.", "553", None, "RCPT", "contenterror"),
+    ("Courier libesmtp.c unicode sender", "550-The addressee's mail server does not support the sender's international "
+     "E-mail address.", "550", None, "MAIL", "contenterror"),
+    ("Courier submit.C checkdns badmx", "517 Mail server at 192.0.2.9 is blocked.", "517", None, "MAIL", "rejected"),
+    ("Courier submit.C checkdns MX", "517-MX records for example.org violate section 3.3.9 of RFC 1035.\n517 Invalid "
+     "domain, see <URL:ftp://ftp.example.net/rfc1035.txt>", "517", None, "MAIL", "rejected"),
+    ("Courier submit.C checkdns no domain", "517-Domain does not exist: example.org.\n517 Invalid domain, see "
+     "<URL:ftp://ftp.example.net/rfc1035.txt>", "517", None, "MAIL", "rejected"),
+    ("Courier submit.C headers", "534 Message header size exceeds policy limit.", "534", None, "DATA", "exceedlimit"),
+    ("Courier courieresmtpd.c", "554 Syntax error - your mail software violates RFC 821.", "554", None, "MAIL",
+     "syntaxerror"),
+    # HCL/IBM Domino (IBM Redbook SG24-6930)
+    ("Domino inbound sender controls", "554 Mail from <alice@example.org> rejected for policy reasons.", "554", None,
+     None, "policyviolation"),
+    ("Domino server mail rule", "Message rejected for policy reasons", None, None, None, "policyviolation"),
+    ("Domino DNSBL default", "554 Connection denied based on policy reason", "554", None, None, "blocked"),
+    # Broadcom/Symantec KB 169925 / 162445 (recipients' filtering gateways)
+    ("Broadcom KB 169925", "554 Rejected due to spam content", "554", None, "DATA", "spamdetected"),
+    ("Broadcom KB 169925", "554 Rejected due to banned content", "554", None, "DATA", "contenterror"),
+    ("Broadcom KB 162445", "550 SPF check failed. Sender not authorized", "550", None, "MAIL", "authfailure"),
+    ("Broadcom KB 162445", "554 5.1.0 Sender denied", "554", "5.1.0", "MAIL", "rejected"),
+    # Polish / Dutch / Korean providers' pages
+    ("Interia", "550 5.1.1 Account not found", "550", "5.1.1", "RCPT", "userunknown"),
+    ("Interia", "550 5.7.1 Recipient doesn't want your mail", "550", "5.7.1", "RCPT", "filtered"),
+    ("Interia", "550 5.7.0 [SPF] host 192.0.2.7 is not allowed to send mail from domain example.org", "550", "5.7.0",
+     "MAIL", "authfailure"),
+    ("Interia Polish gloss", "Konto do którego próbujesz wysłać maila nie istnieje lub zostało zablokowane.", None, None,
+     None, "userunknown"),
+    ("konto.pl Polish gloss", "User not found - nie ma takiego odbiorcy", None, None, None, "userunknown"),
+    ("konto.pl", "sys_lock quota exceeded", None, None, None, "mailboxfull"),
+    ("konto.pl Polish gloss", "przekroczona powierzchnia skrzynki odbiorczej", None, None, None, "mailboxfull"),
+    ("Strato NL", "mailbox is overquota", None, None, None, "mailboxfull"),
+    ("Strato NL Dutch gloss", "Het postvak van de ontvanger is vol.", None, None, None, "mailboxfull"),
+    ("Strato NL", "Suspected phishing attempt", None, None, None, "spamdetected"),
+    ("Korean portal", "550 (Mailbox) Quota Violation", "550", None, "RCPT", "mailboxfull"),
+    ("Korean portal gloss", "메일함이 가득 찼습니다", None, None, None, "mailboxfull"),
+    ("Korean portal heading", "받는사람의 메일용량이 초과되었습니다", None, None, None, "mailboxfull"),
 ]
 
 
