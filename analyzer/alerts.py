@@ -17,10 +17,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .frame import ATTEMPT_STATUSES, as_string
-
 if TYPE_CHECKING:
     import pandas as pd
+
+#: as :data:`analyzer.frame.ATTEMPT_STATUSES` (not imported: parsing an expression needs no pandas)
+ATTEMPT_STATUSES = ("sent", "deferred", "bounced", "expired")
 
 METRICS = ("bounce_rate", "deferral_rate", "delivery_rate", "sent", "deferred", "bounced", "expired",
            "rejected", "failures", "hard")
@@ -29,6 +30,13 @@ _EXPR = re.compile(
     r"(?:(?P<scope>provider|domain):(?P<name>[^\s<>=]{1,253})\.)?(?P<metric>[a-z_]{1,20})\s{0,5}"
     r"(?P<op>>=|<=|>|<)\s{0,5}(?P<value>\d{1,12}(?:\.\d{1,12})?)(?:(?P<percent>%)|x(?P<days>\d{1,3})d)?")
 _NEW_REASON = re.compile(r"new_reason(?::(?P<reason>[a-z]{1,30}))?")
+
+
+def as_string(values: pd.Series) -> pd.Series:
+    """:func:`analyzer.frame.as_string` (imported when a run's records are checked)."""
+    from .frame import as_string as text
+
+    return text(values)
 
 
 class AlertError(ValueError):

@@ -228,6 +228,8 @@ def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, c
 
 def _alerts(expressions: tuple[str, ...], state_path: str | None) -> list[Alert]:
     """The --fail-on expressions parsed, or a usage error naming the bad one."""
+    if not expressions:
+        return []
     from .alerts import AlertError, parse
 
     try:

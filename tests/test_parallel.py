@@ -80,6 +80,13 @@ def test_the_command_starts_parsing_before_it_imports_pandas() -> None:
     probe = "import sys, analyzer.cli, analyzer.pipeline, analyzer.parallel; print('pandas' in sys.modules)"
     found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "False"
+    # and a run, with the options that parse before reading (--fail-on), opens its inputs first
+    run = ("import sys, analyzer.pipeline as p\nopen_inputs = p.open_inputs\n"
+           "def first(*a, **k):\n    print('pandas' in sys.modules, file=sys.stderr)\n    return open_inputs(*a, **k)\n"
+           "p.open_inputs = first\nfrom analyzer.cli import main\n"
+           f"main(['{ROOT / 'samples' / 'maillog'}', '-q', '--fail-on', 'bounce_rate>0.99'])\n")
+    started = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True)
+    assert started.stderr.splitlines()[0] == "False", started.stderr
 
 
 def test_ranges_are_equal_and_cover_the_file(generate) -> None:
