@@ -75,6 +75,14 @@ def load(inputs: str | Iterable[str], accounting: Accounting | None = None) -> p
     return df
 
 
+# Why an import hook.  ``df.bounces`` must exist after ``import analyzer`` whichever of analyzer and
+# pandas comes first (tests/test_accessor.py), and ``analyzer.cli`` must not import pandas before it
+# starts parsing (tests/test_parallel.py), yet importing ``analyzer.cli`` runs this file first.  The
+# plainer shapes each lose one of the two: importing pandas here puts pandas' import (longer than the
+# rest of the command's together) before every command's first line is parsed; registering in
+# load() or read_frame() misses the frames a user builds; pandas reads no entry point for accessors,
+# and Python has no post-import hook.  So pandas' own loader is wrapped, once, to import
+# analyzer.accessor right after pandas has run; nothing else about the import changes.
 class _AfterPandas(MetaPathFinder):
     """Registers ``df.bounces`` (:mod:`analyzer.accessor`) right after pandas is imported."""
 
@@ -93,7 +101,7 @@ class _AfterPandas(MetaPathFinder):
             run(module)
             import_module(".accessor", __name__)
 
-        loader.exec_module = exec_module  # type: ignore[method-assign]
+        loader.exec_module = exec_module  # type: ignore[method-assign]  # this one loader object, on purpose
         return spec
 
 

@@ -56,10 +56,13 @@ def advice(df: pd.DataFrame, hints: Hints, examples: int = 3) -> list[dict[str, 
     ids: list[str | None] = []
     for combo in combos.itertuples(index=False):
         hint = hint_for(hints, *(value or None for value in combo[:5]))
-        ids.append(None if hint is None else f"{hint['group']}:{hint['key']}")
-        if hint is not None:
-            item = items.setdefault(ids[-1], {**hint, "id": ids[-1], "count": 0})
-            item["count"] += int(combo.count)
+        if hint is None:
+            ids.append(None)
+            continue
+        key = f"{hint['group']}:{hint['key']}"
+        ids.append(key)
+        item = items.setdefault(key, {**hint, "id": key, "count": 0})
+        item["count"] += int(combo.count)
     labelled = keyed.merge(combos.assign(item=ids)[[*KEYS, "item"]], on=KEYS, how="left")
     order = {side: i for i, side in enumerate(settings()["sides"]["order"])}
     result = sorted(items.values(), key=lambda i: (order.get(i["side"], 9), -i["count"]))

@@ -112,10 +112,10 @@ def _item(text: str, own: tuple[re.Pattern[str], ...], generic: tuple[re.Pattern
 def find_listing(text: str | None) -> Listing | None:
     """The block list named or implied by a reply text, or None; offline, no DNS lookups."""
     found = _list_of(text) if text else None
-    if found is None:
+    if text is None or found is None:
         return None
     entry, name = found
-    return Listing(name, listed_item(text, entry), entry.url, entry.how_en, entry.how_de)  # type: ignore[arg-type]
+    return Listing(name, listed_item(text, entry), entry.url, entry.how_en, entry.how_de)
 
 
 @lru_cache(maxsize=16384)
@@ -155,7 +155,8 @@ def listings(df: pd.DataFrame) -> pd.DataFrame:
         keyed = failed.assign(pattern=df.loc[mask, "pattern"].fillna(failed["diagnostic"]))
         samples = keyed.drop_duplicates("pattern")
         pairs = zip(samples["pattern"], samples["diagnostic"], strict=True)
-        by_pattern = {p: _list_of(text) for p, text in pairs if find_listing(text) is not None}
+        by_pattern = {p: listed for p, text in pairs
+                      if find_listing(text) is not None and (listed := _list_of(text)) is not None}
         hits = keyed.loc[keyed["pattern"].isin(list(by_pattern))]  # every text of these patterns is a hit
         found = {}
         for pattern, text in hits[["pattern", "diagnostic"]].drop_duplicates("diagnostic").itertuples(

@@ -268,7 +268,7 @@ class Classifier:
         record.reason, record.hard, record.rule = decision.reason, decision.hard, decision.rule
         record.sisimai_reason = decision.sisimai
         code = decision.code
-        if code != record.enhanced_code and code[:1] == (record.code_class or code[:1]):
+        if code is not None and code != record.enhanced_code and code[:1] == (record.code_class or code[:1]):
             # the reply's own specific code where the record had none or a generic x.0.0
             record.enhanced_code, record.code_class = code, code[:1]
         record.pattern = pattern or None
@@ -398,7 +398,7 @@ class Classifier:
             if found is not None:
                 return found
         if category in REASONS:
-            return category, f"hint:{category}", None  # type: ignore[return-value]
+            return category, f"hint:{category}", None
         if provided is not None:
             return (*provided, None)
         if text:

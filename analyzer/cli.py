@@ -24,7 +24,7 @@ from .hints import LANGUAGES, Hints
 from .pipeline import read_frame
 from .processes import gc_paused, jobs_available
 from .records import Accounting
-from .sources import InputError, expand
+from .sources import Found, InputError, expand
 
 if TYPE_CHECKING:
     from .alerts import Alert
@@ -102,7 +102,7 @@ def _check_outputs(inputs: tuple[str, ...], outputs: dict[str, str | None]) -> N
     if not seen:
         return
     try:
-        named = {os.path.realpath(getattr(item, "path", item))
+        named = {os.path.realpath(item.path if isinstance(item, Found) else item)
                  for item in expand(list(inputs)) if item != "-"}
     except InputError as error:
         raise UsageFailure(str(error)) from None

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.ipc
@@ -161,13 +161,13 @@ def plan(source: Input, jobs: int = 1) -> Iterator[Task]:
             first += units
 
 
-def _until_next_message(raw: object) -> bytes:
+def _until_next_message(raw: BinaryIO) -> bytes:
     """The lines up to (not including) the next ``From `` line that follows a blank line."""
     lines: list[bytes] = []
     previous_blank = False
-    while line := raw.readline():  # type: ignore[attr-defined]
+    while line := raw.readline():
         if previous_blank and line.startswith(b"From "):
-            raw.seek(-len(line), os.SEEK_CUR)  # type: ignore[attr-defined]
+            raw.seek(-len(line), os.SEEK_CUR)
             break
         lines.append(line)
         previous_blank = line == b"\n"

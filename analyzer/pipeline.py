@@ -67,8 +67,8 @@ def read_frame(
         carry["first_sight"] = store.first_sight
     for whole in open_inputs(_specs(inputs), sniff):
         earlier = Tally(source=whole.name, kind=whole.kind, unit=BY_NAME[whole.kind].UNIT)
-        by_offset = store is not None and earlier.unit == "lines"  # mailboxes: by message instead
-        source = store.unread_part(whole, earlier) if by_offset else whole
+        by_offset = store if earlier.unit == "lines" else None  # mailboxes: by message instead
+        source = by_offset.unread_part(whole, earlier) if by_offset is not None else whole
         if source is None:  # nothing new since the last run
             accounting.tallies.append(earlier)
             continue
@@ -87,8 +87,8 @@ def read_frame(
                 frames.append(_to_frame(list(_records_of(source, accounting, classifier, carry))))
             tally = accounting.tallies[-1]
         tally.earlier += earlier.earlier
-        if by_offset and source.path is not None and source.path.is_file():
-            store.read_up_to(source, tally)
+        if by_offset is not None and source.path is not None and source.path.is_file():
+            by_offset.read_up_to(source, tally)
     if store is not None:
         store.keep_in_flight(carry.get("senders", {}))
     run_pending()

@@ -6,6 +6,7 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 #: Longest diagnostic kept (characters): a reply is a few hundred; a longer text is cut (a hostile or broken
 #: line of megabytes must not reach the normaliser, the report and every export whole).
@@ -56,7 +57,7 @@ class Record:
     #: the reason in Sisimai's own taxonomy where ours differs on purpose (see reasons.toml)
     sisimai_reason: str | None = None
 
-    def replace(self, **changes: object) -> Record:
+    def replace(self, **changes: Any) -> Record:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 

@@ -378,7 +378,7 @@ def render_text(summary: dict[str, Any]) -> str:
 
 
 def write_atomic(
-    path: str | os.PathLike[str], write: Callable[[IO[Any]], None], binary: bool = False
+    path: str | os.PathLike[str], write: Callable[[IO[Any]], object], binary: bool = False
 ) -> None:
     """Write through a temporary file in the same directory, then rename it into place.
 

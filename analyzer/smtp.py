@@ -36,7 +36,7 @@ def find_reply(text: str) -> tuple[str | None, str | None]:
 
 def is_enhanced(code: str | None) -> bool:
     """True for a syntactically valid RFC 3463 code ``class.subject.detail``."""
-    return bool(code) and ENHANCED.fullmatch(code) is not None
+    return code is not None and ENHANCED.fullmatch(code) is not None
 
 
 def code_class(enhanced: str | None, reply: str | None) -> str | None:

@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-_MAGIC: tuple[tuple[bytes, Callable[[BinaryIO], BinaryIO]], ...] = (
-    (b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f)),  # type: ignore[arg-type,return-value]
-    (b"BZh", lambda f: bz2.BZ2File(f)),  # type: ignore[return-value]
-    (b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f)),  # type: ignore[return-value]  # noqa: SIM115
+_MAGIC: tuple[tuple[bytes, Callable[[io.BufferedReader], io.BufferedIOBase]], ...] = (
+    (b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f)),
+    (b"BZh", lambda f: bz2.BZ2File(f)),
+    (b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f)),  # noqa: SIM115
 )
 SNIFF_BYTES = 65536
 
@@ -71,7 +71,7 @@ class Input:
         assert self.path is not None
         raw = open(self.path, "rb")  # noqa: SIM115 (closed with the stream returned)
         self._window = _Window(decompressed(raw), self.start, self.end)
-        return io.BufferedReader(self._window, 1 << 17)  # type: ignore[arg-type]
+        return io.BufferedReader(self._window, 1 << 17)
 
     @property
     def read_to(self) -> int | None:
@@ -137,14 +137,14 @@ class _Counted(io.RawIOBase):
 class _Bounded(io.RawIOBase):
     """Decompressed bytes that stop with :class:`ExpansionError` past the ratio."""
 
-    def __init__(self, inner: BinaryIO, counted: _Counted, ratio: int) -> None:
+    def __init__(self, inner: io.BufferedIOBase, counted: _Counted, ratio: int) -> None:
         self.inner, self.counted, self.ratio, self.count = inner, counted, ratio, 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        n = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        n = self.inner.readinto(buffer)
         self.count += n
         if self.ratio and self.count > EXPAND_ALLOWANCE and self.count > self.ratio * self.counted.count:
             raise ExpansionError(f"expands more than {self.ratio} times its compressed size "
@@ -156,16 +156,18 @@ class _Bounded(io.RawIOBase):
         super().close()
 
 
-def decompressed(raw: BinaryIO) -> BinaryIO:
+def decompressed(raw: BinaryIO) -> io.BufferedReader[Any]:
     """``raw`` itself, or a gzip/bzip2/xz reader over it when its first bytes say it is compressed
     (which stops past :data:`MAX_EXPAND` times the compressed size)."""
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    # typing.BinaryIO declares no readinto, which a BufferedReader reads through; every stream given
+    # here has it (a file, stdin's buffer, click's BytesIO in tests)
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]
     magic = buffered.peek(6)[:6]
     for prefix, wrap in _MAGIC:
         if magic.startswith(prefix):
             counted = _Counted(buffered)
             inner = wrap(io.BufferedReader(counted))
-            return io.BufferedReader(_Bounded(inner, counted, MAX_EXPAND), 1 << 17)  # type: ignore[arg-type]
+            return io.BufferedReader(_Bounded(inner, counted, MAX_EXPAND), 1 << 17)
     return buffered
 
 
@@ -254,7 +256,7 @@ def open_inputs(specs: list[str], sniff: Callable[[bytes, Path | None], str]) ->
                 yield found
             continue
         if item == "-":
-            stream = decompressed(sys.stdin.buffer)  # type: ignore[arg-type]
+            stream = decompressed(sys.stdin.buffer)
             head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
             yield Input("<stdin>", None, sniff(head, None), head, None, stream)
             continue

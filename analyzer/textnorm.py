@@ -27,13 +27,13 @@ _PLACEHOLDER = {"angle": "<*>", "url": "<url>", "addr": "*@*", "ip": "<ip>", "id
 
 
 def _replace(match: re.Match[str]) -> str:
-    kind = match.lastgroup
+    kind = match.lastgroup or ""  # never None: every alternative of _TOKENS is a named group
     return match.group(0) if kind in ("code", "host") else _PLACEHOLDER[kind]
 
 
 def _replace_hosts_too(match: re.Match[str]) -> str:
-    kind = match.lastgroup
-    return match.group(0) if kind == "code" else _PLACEHOLDER.get(kind, "<host>")  # type: ignore[arg-type]
+    kind = match.lastgroup or ""
+    return match.group(0) if kind == "code" else _PLACEHOLDER.get(kind, "<host>")
 
 
 # Token matches never cross a space, except a reply code's "550 5.1.1", which is kept as it is

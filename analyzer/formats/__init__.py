@@ -30,10 +30,10 @@ class Format(Protocol):
 
 
 #: Most specific first; the Postfix log is the fallback for text that is not mail.
-REGISTRY: list[Format] = [mailbox, postfix_log]  # type: ignore[list-item]
-FALLBACK: Format = postfix_log  # type: ignore[assignment]
+REGISTRY: list[Format] = [mailbox, postfix_log]
+FALLBACK: Format = postfix_log
 #: Also the inputs that open_inputs names itself (files of a directory that cannot be read).
-BY_NAME: dict[str, Format] = {f.NAME: f for f in [*REGISTRY, unreadable]}  # type: ignore[list-item]
+BY_NAME: dict[str, Format] = {f.NAME: f for f in [*REGISTRY, unreadable]}
 
 
 def sniff(head: bytes, path: Path | None) -> str:

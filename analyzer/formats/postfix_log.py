@@ -472,7 +472,7 @@ class _LineCapped(io.RawIOBase):
 
 def line_capped(raw: BinaryIO) -> BinaryIO:
     """``raw`` with no line longer than about :data:`MAX_LINE_BYTES`."""
-    return io.BufferedReader(_LineCapped(raw), 1 << 17)  # type: ignore[arg-type]
+    return io.BufferedReader(_LineCapped(raw), 1 << 17)
 
 
 def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> Iterator[Record]:

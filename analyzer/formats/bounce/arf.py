@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from email.message import Message
 
 from .base import Hit, parse_date
 from .mail import Mail, address_of, field_blocks, payload_text
@@ -13,11 +14,12 @@ _INLINE = re.compile(r"(?im)^feedback-type:[ \t]*\S")
 
 
 def _fields(mail: Mail) -> dict[str, list[str]]:
-    texts = []
+    texts: list[str] = []
     for part in mail.parts_of("message/feedback-report"):
         payload = part.get_payload()
-        if isinstance(payload, list):
-            texts.extend("\n".join(f"{k}: {v}" for k, v in sub.items()) for sub in payload)
+        if isinstance(payload, list):  # the report's header blocks, parsed as messages
+            texts.extend("\n".join(f"{k}: {v}" for k, v in sub.items()) for sub in payload
+                         if isinstance(sub, Message))
         else:
             texts.append(payload_text(part))
     if not texts and "feedback-report" in mail.message.get("Content-Type", "").lower():

@@ -51,9 +51,9 @@ def _list_address(mail: Mail, reason_line: str, text: str) -> str | None:
             if address not in exclude and not _SERVICE.search(address):
                 return address
     for name in ("X-ML-Address", "List-Post"):
-        match = _BRACKETED.search(f"<{mail.header(name).strip('<>')}>")
-        if match and not _SERVICE.search(match.group(1)):
-            return match.group(1).lower()
+        found = _BRACKETED.search(f"<{mail.header(name).strip('<>')}>")
+        if found and not _SERVICE.search(found.group(1)):
+            return found.group(1).lower()
     return None
 
 
