@@ -287,7 +287,8 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
         write_text,
     )
     from .suppress import COLUMNS as SUPPRESSION_COLUMNS
-    from .suppress import listed, update
+    from .suppress import listed as suppression_rows
+    from .suppress import update
     from .trends import trends
 
     if since is not None or until is not None:
@@ -324,7 +325,7 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
             write_json(out.json, summary)
         if out.suppress:
             entries = update(store.suppression() if store is not None else {}, df, run_day)
-            write_rows(out.suppress, SUPPRESSION_COLUMNS, listed(entries))
+            write_rows(out.suppress, SUPPRESSION_COLUMNS, suppression_rows(entries))
             if store is not None:
                 store.keep_suppression(entries)
         text = render_text(summary)
@@ -334,8 +335,8 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
             click.echo(text, nl=False)
     except OSError as error:
         raise UsageFailure(f"cannot write {error.filename}: {error.strerror or error}") from None
-    listed = [str(row["list"]) for row in summary["blocklists"] if row["direction"] == "outbound"]
-    fired = check(alerts, df, listed, history)
+    lists = [str(row["list"]) for row in summary["blocklists"] if row["direction"] == "outbound"]
+    fired = check(alerts, df, lists, history)
     if store is not None:
         store.finish(list(inputs), accounting.total("lines", "read"), accounting.total("messages", "read"),
                      len(df))

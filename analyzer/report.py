@@ -325,7 +325,7 @@ CHARTS: dict[str, tuple[str, str, Callable[..., dict[str, Any] | None]]] = {
 }
 
 
-def chart_svg(name: str, table: list[dict[str, Any]], lang: str = "en") -> str | None:
+def chart_svg(name: str, table: Any, lang: str = "en") -> str | None:
     """One chart of :data:`CHARTS` as SVG, from the rows of its summary table; None with nothing to draw."""
     kind, _, geometry = CHARTS[name]
     catalog = _catalog(lang)
