@@ -6,6 +6,7 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 #: Longest diagnostic kept (characters): a reply is a few hundred; a longer text is cut (a hostile or broken
 #: line of megabytes must not reach the normaliser, the report and every export whole).
@@ -55,6 +56,11 @@ class Record:
     reporting_mta: str | None = None
     #: the reason in Sisimai's own taxonomy where ours differs on purpose (see reasons.toml)
     sisimai_reason: str | None = None
+    #: Postfix logs: the message's size in bytes (from its qmgr line), ``delay=`` in seconds and
+    #: ``delays=a/b/c/d`` as logged (before the queue manager, in the queue, connection, transmission)
+    size: int | None = None
+    delay: float | None = None
+    delays: str | None = None
 
     def replace(self, **changes: object) -> Record:
         """A copy with some fields changed."""
@@ -81,6 +87,11 @@ class Tally:
     warnings: list[str] = field(default_factory=list)
     malformed: int = 0
     malformed_examples: list[str] = field(default_factory=list)
+    #: lines used for something other than a record, by kind (``warning``, ``fatal``, ``reject_warning``,
+    #: ...); they are counted in ``used`` too
+    events: Counter = field(default_factory=Counter)
+    #: Postfix logs: the counts that are not records (an :class:`analyzer.traffic.Traffic`)
+    traffic: Any = None
 
     MAX_EXAMPLES = 5
 
@@ -104,10 +115,18 @@ class Tally:
             "records": self.records, "unparsed_examples": list(self.examples),
             "malformed": self.malformed, "malformed_examples": list(self.malformed_examples),
             "noise_kinds": dict(self.noise_kinds.most_common(10)),
+            "events": dict(self.events.most_common(10)),
         }
 
 
 COUNTERS = ("read", "used", "noise", "unparsed", "records", "malformed")
+
+
+def traffic_of(tallies: list[Tally]) -> Any:
+    """The merged :class:`analyzer.traffic.Traffic` of the Postfix logs among ``tallies`` (or None)."""
+    from .traffic import merge
+
+    return merge([t.traffic for t in tallies])
 
 
 @dataclass
@@ -131,6 +150,7 @@ class Accounting:
             "lines": totals["lines"],
             "messages": totals["messages"],
             "records": sum(t.records for t in self.tallies),
+            "events": sum(sum(t.events.values()) for t in self.tallies),
             "inputs": [t.to_dict() for t in self.tallies],
             "warnings": list(self.warnings),
         }
