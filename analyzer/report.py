@@ -23,9 +23,9 @@ from typing import IO, Any
 import jinja2
 import pandas as pd
 
-from . import __version__, advice, blocklists, frame, processes, providers, unknowns
+from . import __version__, advice, blocklists, frame, processes, providers, traffic_report, unknowns
 from .hints import Hints
-from .records import Accounting
+from .records import Accounting, traffic_of
 
 _REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 
@@ -161,6 +161,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "timeline_classes": rows(frame.over_time(df, by="code_class")),
         "domain_sections": [],
         "messages": _messages(df, top),
+        "traffic": traffic_report.summary(df, traffic_of(accounting.tallies), top, hints.lang),
         "accounting": accounting_data,
     }
     items = advice.advice(df, hints)

@@ -1,0 +1,325 @@
+"""pflogsumm's figures and the rest of the Postfix traffic: records DataFrame + :class:`Traffic` -> tables.
+
+The grand totals follow pflogsumm's definitions (its source is the reference, see README "Traffic");
+the pandas parts are pure functions of the DataFrame.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+from .frame import as_string
+from .traffic import EVENT_KINDS, LEVELS, Traffic
+
+#: The grand totals, in pflogsumm's order and with its names.
+TOTALS = ("received", "delivered", "forwarded", "deferred", "deferrals", "bounced", "rejected",
+          "reject_warnings", "held", "discarded", "bytes_received", "bytes_delivered", "senders",
+          "sending_domains", "recipients", "recipient_domains")
+PER_PERIOD = ("received", "delivered", "deferred", "bounced", "rejected", "reject_warnings", "held",
+              "discarded")
+_DELAY_PARTS = ("before_queue", "in_queue", "connection", "transmission")
+
+
+def log_records(df: pd.DataFrame) -> pd.DataFrame:
+    """The records read from Postfix logs, with the columns the traffic tables use."""
+    columns = ["time", "host", "queue_id", "sender", "recipient", "domain", "status", "diagnostic", "reason",
+               "size", "delay", "delays", "remote_mta"]
+    logs = df.loc[as_string(df["parser"]) == "postfix-log", columns]
+    return logs.assign(status=as_string(logs["status"]))
+
+
+def delivered_mask(logs: pd.DataFrame) -> pd.Series:
+    """pflogsumm's delivered: ``status=sent`` that is not ``forwarded as`` another message."""
+    return (logs["status"] == "sent") & ~forwarded_mask(logs)
+
+
+def forwarded_mask(logs: pd.DataFrame) -> pd.Series:
+    forwarded = logs["diagnostic"].str.contains("forwarded as ", regex=False).fillna(False)
+    return (logs["status"] == "sent") & forwarded
+
+
+def _address_key(address: str) -> str:
+    """pflogsumm's address: everything after the first ``@`` lower-cased."""
+    local, at, domain = address.partition("@")
+    return f"{local}@{domain.lower()}" if at else address
+
+
+def _domain_key(key: str) -> str:
+    local, at, domain = key.partition("@")
+    return domain if at and local else key
+
+
+def totals(logs: pd.DataFrame, traffic: Traffic | None) -> dict[str, Any]:
+    """pflogsumm's "Grand Totals", same names, same definitions."""
+    delivered = delivered_mask(logs)
+    deferred = logs.loc[logs["status"] == "deferred", ["host", "queue_id"]]
+    events = event_totals(traffic)
+    recipients = {_address_key(a) for a in logs.loc[delivered, "recipient"].dropna().unique()}
+    figures = {
+        "received": events["received"],
+        "delivered": int(delivered.sum()),
+        "forwarded": int(forwarded_mask(logs).sum()),
+        "deferred": len(deferred.drop_duplicates()),
+        "deferrals": len(deferred),
+        "bounced": int((logs["status"] == "bounced").sum()),
+        "rejected": events["rejected"],
+        "reject_warnings": events["reject_warnings"],
+        "held": events["held"],
+        "discarded": events["discarded"],
+        "bytes_received": sum(size for _, size in (traffic.senders.values() if traffic else ())),
+        "bytes_delivered": int(logs.loc[delivered, "size"].fillna(0).sum()),
+        "senders": len(traffic.senders) if traffic else 0,
+        "sending_domains": len(traffic.sending_domains) if traffic else 0,
+        "recipients": len(recipients),
+        "recipient_domains": len({_domain_key(k) for k in recipients}),
+    }
+    base = figures["delivered"] + figures["rejected"] + figures["discarded"]
+    figures["rejected_share"] = figures["rejected"] / base if base else 0.0
+    figures["discarded_share"] = figures["discarded"] / base if base else 0.0
+    return figures
+
+
+def event_totals(traffic: Traffic | None) -> dict[str, int]:
+    """Events of ``traffic`` by kind, over all hours."""
+    counts = dict.fromkeys(EVENT_KINDS, 0)
+    for (kind, _hour), n in (traffic.events.items() if traffic else ()):
+        counts[kind] += n
+    return counts
+
+
+def _wall_hours(times: pd.Series) -> pd.Series:
+    """Times cut to the hour, as naive UTC when they carry a zone (as :meth:`Traffic.count` keys them)."""
+    if getattr(times.dtype, "tz", None) is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.dt.floor("h")
+
+
+def per_hour(logs: pd.DataFrame, traffic: Traffic | None) -> pd.DataFrame:
+    """One row per hour that saw traffic (a real per-day breakdown, not an average over days):
+    ``hour`` and the counts of :data:`PER_PERIOD` (pflogsumm's "rejected" column of its per-day and
+    per-hour tables is the sum of the last four)."""
+    kinds = pd.Series("", index=logs.index, dtype=object)
+    kinds = kinds.mask(delivered_mask(logs), "delivered").mask(logs["status"] == "deferred", "deferred")
+    kinds = kinds.mask(logs["status"] == "bounced", "bounced")
+    hours = _wall_hours(logs["time"])
+    counted = pd.DataFrame({"kind": kinds, "hour": hours}).loc[(kinds != "") & hours.notna()]
+    from_records = counted.groupby(["hour", "kind"]).size()
+    events = [(hour, kind, n) for (kind, hour), n in (traffic.events.items() if traffic else ())
+              if hour is not None and kind in PER_PERIOD]
+    from_events = pd.DataFrame(events, columns=["hour", "kind", "n"]).astype({"hour": "datetime64[us]"})
+    records = from_records.rename("n").reset_index().astype({"hour": "datetime64[us]"})
+    table = pd.concat([records, from_events])
+    if table.empty:
+        return pd.DataFrame(columns=["hour", *PER_PERIOD])
+    wide = table.pivot_table(index="hour", columns="kind", values="n", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=list(PER_PERIOD), fill_value=0).astype("int64")
+    return wide.sort_index().reset_index()
+
+
+def per_day(hours: pd.DataFrame) -> pd.DataFrame:
+    """:func:`per_hour` summed per calendar day."""
+    if hours.empty:
+        return pd.DataFrame(columns=["day", *PER_PERIOD])
+    days = hours.assign(day=hours["hour"].dt.strftime("%Y-%m-%d")).groupby("day")[list(PER_PERIOD)].sum()
+    return days.reset_index()
+
+
+def hours_by_day(hours: pd.DataFrame, days: int) -> list[dict[str, Any]]:
+    """The last ``days`` days, each with its 24 hours (zeros filled in), for the report's tables."""
+    if hours.empty:
+        return []
+    out = []
+    for day, group in list(hours.groupby(hours["hour"].dt.strftime("%Y-%m-%d")))[-days:]:
+        by_hour = group.set_index(group["hour"].dt.hour)[list(PER_PERIOD)].reindex(range(24), fill_value=0)
+        out.append({"day": day, **{k: [int(v) for v in by_hour[k]] for k in PER_PERIOD}})
+    return out
+
+
+def _delay_parts(delays: pd.Series) -> pd.DataFrame:
+    """``delays=a/b/c/d`` split into four float columns (:data:`_DELAY_PARTS`)."""
+    parts = delays.astype("string").str.split("/", n=3, expand=True)
+    parts = parts.reindex(columns=range(4))
+    parts.columns = list(_DELAY_PARTS)
+    return parts.apply(pd.to_numeric, errors="coerce")
+
+
+def delivery_by(logs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
+    """pflogsumm's "Host/Domain Summary: Message Delivery" by ``column`` (``domain`` or ``provider``): sent,
+    bytes, deferrals, average and maximum delay, and the average of each part of ``delays=``."""
+    delivered = delivered_mask(logs)
+    attempts = logs.loc[delivered | (logs["status"] == "deferred")]
+    if attempts.empty:
+        return pd.DataFrame(columns=[column, "sent", "bytes", "deferrals", "avg_delay", "max_delay",
+                                     *_DELAY_PARTS])
+    sent = delivered.loc[attempts.index]
+    frame = pd.DataFrame({
+        column: as_string(attempts[column]).fillna("(none)"),
+        "sent": sent.astype("int64"),
+        "deferral": (~sent).astype("int64"),
+        "bytes": attempts["size"].where(sent, 0).fillna(0).astype("int64"),
+        "sent_delay": attempts["delay"].where(sent),
+        "delay": attempts["delay"],
+    }).join(_delay_parts(attempts["delays"]).where(sent, axis=0))
+    table = frame.groupby(column).agg(
+        sent=("sent", "sum"), bytes=("bytes", "sum"), deferrals=("deferral", "sum"),
+        avg_delay=("sent_delay", "mean"), max_delay=("delay", "max"),
+        **{part: (part, "mean") for part in _DELAY_PARTS},
+    )
+    table = table.sort_values(["sent", "deferrals"], ascending=False).head(top).reset_index()
+    return table.astype({"avg_delay": "float64", "max_delay": "float64"}).round(3)
+
+
+def delay_percentiles(logs: pd.DataFrame) -> dict[str, float | None]:
+    """``delay=`` of delivered mail: median, 95th percentile and maximum (seconds)."""
+    delays = logs.loc[delivered_mask(logs), "delay"].dropna().astype("float64")
+    if delays.empty:
+        return {"p50": None, "p95": None, "max": None}
+    return {"p50": round(float(delays.quantile(0.5)), 3), "p95": round(float(delays.quantile(0.95)), 3),
+            "max": round(float(delays.max()), 3)}
+
+
+def top_counts(table: dict[str, list[int]], top: int, by: int) -> list[dict[str, Any]]:
+    """The ``top`` keys of a {key: [messages, bytes]} table by messages (``by`` 0) or bytes (1)."""
+    ranked = sorted(table.items(), key=lambda item: (-item[1][by], item[0]))[:top]
+    return [{"key": key, "messages": messages, "bytes": size} for key, (messages, size) in ranked]
+
+
+def failures_by(logs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
+    """Who causes the failures: bounced and expired messages, deferrals and blocks (``reason``
+    ``blocked``) per sender or recipient, the most bounces first."""
+    failed = logs.loc[logs["status"].isin(["bounced", "expired", "deferred"]) & logs[column].notna()]
+    if failed.empty:
+        return pd.DataFrame(columns=[column, "bounced", "expired", "deferred", "blocked"])
+    frame = pd.DataFrame({
+        column: as_string(failed[column]),
+        "bounced": (failed["status"] == "bounced").astype("int64"),
+        "expired": (failed["status"] == "expired").astype("int64"),
+        "deferred": (failed["status"] == "deferred").astype("int64"),
+        "blocked": (as_string(failed["reason"]) == "blocked").fillna(False).astype("int64"),
+    })
+    table = frame.groupby(column).sum()
+    table = table.assign(failures=table["bounced"] + table["expired"])
+    return table.sort_values(["failures", "blocked", "deferred"], ascending=False).head(top).reset_index()
+
+
+def lifecycle(logs: pd.DataFrame) -> dict[str, Any]:
+    """Each (message, recipient) that was deferred: its final outcome (sent later, bounced, expired with
+    its message, or still queued at the end of the log) and the time from its first deferral to it."""
+    attempts = logs.loc[logs["status"].isin(["sent", "deferred", "bounced"]) & logs["recipient"].notna()]
+    deferred_ids = attempts.loc[attempts["status"] == "deferred", "queue_id"].unique()
+    attempts = attempts.loc[attempts["queue_id"].isin(deferred_ids)]
+    outcome = {"sent": 0, "bounced": 0, "expired": 0, "deferred": 0}
+    if attempts.empty:
+        return {**outcome, "delivered_share": 0.0, "median_seconds": None, "max_seconds": None}
+    keyed = attempts.assign(recipient=as_string(attempts["recipient"]).str.lower(),
+                            host=as_string(attempts["host"]))
+    first_deferral = keyed["time"].where(keyed["status"] == "deferred")
+    keyed = keyed.assign(first_deferral=first_deferral)
+    pairs = keyed.groupby(["host", "queue_id", "recipient"], sort=False).agg(
+        first_deferral=("first_deferral", "min"), status=("status", "last"), end=("time", "last"))
+    pairs = pairs.loc[pairs["first_deferral"].notna()]
+    expired = logs.loc[logs["status"] == "expired"]
+    expired_keys = pd.MultiIndex.from_arrays([as_string(expired["host"]), expired["queue_id"]])
+    ends = pd.Series(expired["time"].to_numpy(), index=expired_keys)
+    ends = ends[~ends.index.duplicated(keep="last")]
+    pair_keys = pd.MultiIndex.from_arrays([pairs.index.get_level_values(0), pairs.index.get_level_values(1)])
+    is_expired = (pairs["status"].to_numpy() == "deferred") & pair_keys.isin(expired_keys)
+    status = pairs["status"].mask(is_expired, "expired")
+    end = pairs["end"].mask(is_expired, pd.Series(ends.reindex(pair_keys).to_numpy(), index=pairs.index))
+    done = status != "deferred"
+    seconds = (end - pairs["first_deferral"]).dt.total_seconds().where(done).dropna()
+    outcome.update({k: int(v) for k, v in status.value_counts().items()})
+    finished = outcome["sent"] + outcome["bounced"] + outcome["expired"]
+    return {
+        **outcome,
+        "delivered_share": outcome["sent"] / finished if finished else 0.0,
+        "median_seconds": round(float(seconds.median()), 1) if len(seconds) else None,
+        "max_seconds": round(float(seconds.max()), 1) if len(seconds) else None,
+    }
+
+
+@lru_cache(maxsize=1)
+def _health_hints() -> list[tuple[re.Pattern[str], dict[str, str]]]:
+    text = resources.files("analyzer.data").joinpath("postfix_health.toml").read_text("utf-8")
+    return [(re.compile(h["match"]), h) for h in tomllib.loads(text)["hint"]]
+
+
+def health_hint(text: str, lang: str = "en") -> str:
+    """The knowledge base's hint for one of Postfix's own messages, or ''."""
+    for pattern, hint in _health_hints():
+        if pattern.search(text[:2000]):
+            return hint.get(lang) or hint["en"]
+    return ""
+
+
+def health(traffic: Traffic | None, top: int, lang: str = "en") -> list[dict[str, Any]]:
+    """Postfix's own messages grouped by level, daemon and normalised text: panics and fatal errors
+    first, then by count; each with first and last seen, an example and a hint."""
+    if traffic is None:
+        return []
+    order = {level: i for i, level in enumerate(LEVELS)}
+    groups = sorted(traffic.health.items(), key=lambda item: (order[item[0][0]], -item[1].count, item[0]))
+    severe = [g for g in groups if g[0][0] in ("panic", "fatal")]
+    rest = [g for g in groups if g[0][0] not in ("panic", "fatal")][: max(0, top - len(severe))]
+    return [{"level": level, "daemon": daemon, "pattern": pattern, "count": g.count,
+             "first": g.first.isoformat() if g.first else None,
+             "last": g.last.isoformat() if g.last else None,
+             "example": g.example, "hint": health_hint(g.example, lang)}
+            for (level, daemon, pattern), g in [*severe, *rest]]
+
+
+def _top(counter: Any, top: int, name: str) -> list[dict[str, Any]]:
+    return [{name: key, "count": n} for key, n in counter.most_common(top)]
+
+
+def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en") -> dict[str, Any] | None:
+    """Everything under ``traffic`` in the summary (``--json``); None when no Postfix log was read."""
+    logs = log_records(df)
+    if logs.empty and traffic is None:
+        return None
+    from .providers import labels, with_provider
+
+    hours = per_hour(logs, traffic)
+    levels = dict.fromkeys(LEVELS, 0)
+    for (level, _daemon, _pattern), group in (traffic.health.items() if traffic else ()):
+        levels[level] += group.count
+    tls = traffic.tls if traffic else {}
+    provider_logs = with_provider(logs) if len(logs) else logs.assign(provider=pd.Series(dtype="string"))
+    provider_logs = provider_logs.assign(provider=provider_logs["provider"].map(labels()))
+    return {
+        **totals(logs, traffic),
+        "per_day": _rows(per_day(hours)),
+        "per_hour": _rows(hours.assign(hour=hours["hour"].dt.strftime("%Y-%m-%dT%H:00"))) if len(hours)
+        else [],
+        "hours_by_day": hours_by_day(hours, min(top, 3)),
+        "delays": delay_percentiles(logs),
+        "domains": _rows(delivery_by(logs, "domain", top)),
+        "providers": _rows(delivery_by(provider_logs, "provider", top)),
+        "top_senders": top_counts(traffic.senders, top, 0) if traffic else [],
+        "top_senders_by_bytes": top_counts(traffic.senders, top, 1) if traffic else [],
+        "top_sending_domains": top_counts(traffic.sending_domains, top, 0) if traffic else [],
+        "sender_failures": _rows(failures_by(logs, "sender", top)),
+        "recipient_failures": _rows(failures_by(logs, "recipient", top)),
+        "health_levels": levels,
+        "health": health(traffic, top, lang),
+        "master": _top(traffic.master, top, "message") if traffic else [],
+        "sasl_ips": _top(traffic.sasl_ips, top, "ip") if traffic else [],
+        "sasl_users": _top(traffic.sasl_users, top, "user") if traffic else [],
+        "sasl_failures": sum(traffic.sasl_ips.values()) if traffic else 0,
+        "postscreen": _top(traffic.postscreen, 20, "result") if traffic else [],
+        "postscreen_clients": _top(traffic.postscreen_clients, top, "ip") if traffic else [],
+        "tls": [{"direction": d, "trust": t, "count": n} for (d, t), n in sorted(tls.items())],
+        "lifecycle": lifecycle(logs),
+    }
+
+
+def _rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    from .report import rows
+
+    return rows(table)
