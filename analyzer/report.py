@@ -27,6 +27,8 @@ from . import __version__, advice, blocklists, frame, processes, providers, traf
 from .hints import Hints
 from .records import Accounting, traffic_of
 
+#: What the per-hour traffic chart stacks.
+HOURLY = ("delivered", "deferred", "bounced", "rejected")
 _REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 
 
@@ -296,12 +298,19 @@ def charts(summary: dict[str, Any]) -> dict[str, str | None]:
                                         translate("Providers by failed attempts"))),
         "reasons": ("bars", draw.bars([r["reason"] for r in reasons], [r["count"] for r in reasons],
                                       translate("Failures by reason"), color="#6d4c41")),
+        "hours": ("timeline", draw.timeline(_last_hours(summary), HOURLY, height=190, translate=translate)),
     }
     environment = _environment(lang)
     return {
         name: _svg_uri(environment.get_template(f"charts/{kind}.svg.j2").render(c=chart)) if chart else None
         for name, (kind, chart) in geometry.items()
     }
+
+
+def _last_hours(summary: dict[str, Any], hours: int = 14 * 24) -> list[dict[str, Any]]:
+    """The per-hour traffic of the last two weeks (of the traffic summary), as timeline rows."""
+    traffic = summary.get("traffic") or {}
+    return [{**row, "time": row["hour"]} for row in traffic.get("per_hour", [])[-hours:]]
 
 
 def _svg_uri(svg: str) -> str:

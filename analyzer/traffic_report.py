@@ -267,11 +267,15 @@ def health(traffic: Traffic | None, top: int, lang: str = "en") -> list[dict[str
     groups = sorted(traffic.health.items(), key=lambda item: (order[item[0][0]], -item[1].count, item[0]))
     severe = [g for g in groups if g[0][0] in ("panic", "fatal")]
     rest = [g for g in groups if g[0][0] not in ("panic", "fatal")][: max(0, top - len(severe))]
-    return [{"level": level, "daemon": daemon, "pattern": pattern, "count": g.count,
-             "first": g.first.isoformat() if g.first else None,
-             "last": g.last.isoformat() if g.last else None,
-             "example": g.example, "hint": health_hint(g.example, lang)}
-            for (level, daemon, pattern), g in [*severe, *rest]]
+    rows, hinted = [], set()
+    for (level, daemon, pattern), g in [*severe, *rest]:
+        hint = health_hint(g.example, lang)
+        rows.append({"level": level, "daemon": daemon, "pattern": pattern, "count": g.count,
+                     "first": g.first.isoformat() if g.first else None,
+                     "last": g.last.isoformat() if g.last else None,
+                     "example": g.example, "hint": hint, "hint_repeated": hint in hinted})
+        hinted.add(hint)
+    return rows
 
 
 def _top(counter: Any, top: int, name: str) -> list[dict[str, Any]]:
