@@ -111,13 +111,18 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
     """Every table of the report as plain data (also the ``--json`` export).
 
     ``redacted`` only records that the caller masked addresses (see :func:`analyzer.frame.redact`).
-    With ``jobs`` > 1 the tables of :func:`_failures` are made in a forked process meanwhile.
+    With ``jobs`` > 1 the tables of :func:`_failures` and the traffic tables are made in forked processes
+    meanwhile.
     """
     hints = hints or Hints.load()
     def failures_here() -> dict[str, Any]:
         return _failures(df, top, hints)
 
+    def traffic_here() -> dict[str, Any] | None:
+        return traffic_report.summary(df, traffic_of(accounting.tallies), top, hints.lang)
+
     failures = processes.forked(failures_here) if jobs > 1 else failures_here
+    traffic = processes.forked(traffic_here) if jobs > 1 else traffic_here
     status = frame.by_status(df)
     counts = dict(zip(status["status"], status["count"], strict=True))
     attempts = sum(counts.get(s, 0) for s in frame.ATTEMPT_STATUSES)
@@ -163,11 +168,12 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "timeline_classes": rows(frame.over_time(df, by="code_class")),
         "domain_sections": [],
         "messages": _messages(df, top),
-        "traffic": traffic_report.summary(df, traffic_of(accounting.tallies), top, hints.lang),
+        "traffic": None,  # below, from its process
         "accounting": accounting_data,
     }
     items = advice.advice(df, hints)
     failed = failures()
+    summary["traffic"] = _redact_strings(traffic()) if redacted else traffic()  # its senders are not df's
     summary.update(
         failed,
         actions=advice.top_actions(items),

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 #: Events counted per hour (pflogsumm's names); delivered, deferred and bounced come from the records.
 EVENT_KINDS = ("received", "rejected", "reject_warnings", "held", "discarded")
@@ -24,20 +25,24 @@ MAX_GROUPS = 2000
 _CLIENT = re.compile(r"([^\[]{0,300})\[((?:\d{1,3}\.){3}\d{1,3})\]")
 _CLIENT_SLASH = re.compile(r"([^/]{0,300})/([0-9a-fA-F.:]{1,100})")
 _CLIENT_ANY = re.compile(r"([^\[(/]{0,300})[\[(/]([^\])]{1,100})[\])]:?\d*")
-_LAST_TWO = re.compile(r"(?:.*)\.([^.]+)\.([^.]{3}|[^.]{2,3}\.[^.]{2})")
 
 
+@lru_cache(maxsize=8192)
 def client_domain(client: str) -> str:
-    """The client's domain as pflogsumm names it: the last two labels (three for ``co.uk``-like
-    endings) of its name, or its IP address when it has no name."""
-    m = _CLIENT.match(client) or _CLIENT_SLASH.match(client)
-    if m is None:
-        m = _CLIENT_ANY.fullmatch(client)
+    """The client's domain as pflogsumm names it: its IP address when it has no name, else the last two
+    labels of a name whose last label has three letters (three labels for ``example.co.uk``-like ones),
+    lower-cased; any other name as it is."""
+    m = _CLIENT.match(client) or _CLIENT_SLASH.match(client) or _CLIENT_ANY.fullmatch(client)
     domain, ip = (m.group(1), m.group(2)) if m else ("", "")
     if domain in ("", "unknown"):
         return ip
-    two = _LAST_TWO.fullmatch(domain)
-    return f"{two.group(1)}.{two.group(2)}".lower() if two else domain
+    # pflogsumm: s/^(.*)\.([^\.]+)\.([^\.]{3}|[^\.]{2,3}\.[^\.]{2})$/\L$2.$3/, without its backtracking
+    labels = domain.split(".")
+    if len(labels) >= 3 and labels[-2] and len(labels[-1]) == 3:
+        return f"{labels[-2]}.{labels[-1]}".lower()
+    if len(labels) >= 4 and labels[-3] and len(labels[-2]) in (2, 3) and len(labels[-1]) == 2:
+        return f"{labels[-3]}.{labels[-2]}.{labels[-1]}".lower()
+    return domain
 
 
 def sender_key(address: str) -> str:
@@ -62,7 +67,8 @@ class Health:
 class Traffic:
     """Counts of one Postfix log (or byte range) that are not records."""
 
-    #: (kind, hour) -> events; kind in :data:`EVENT_KINDS`, hour the stamp cut to the hour (as written)
+    #: (kind, hour) -> events; kind in :data:`EVENT_KINDS`, hour the stamp cut to the hour (as written;
+    #: in UTC when the stamp has an offset)
     events: Counter = field(default_factory=Counter)
     #: sender (:func:`sender_key`) -> [messages, bytes], and the same by sending domain
     senders: dict[str, list[int]] = field(default_factory=dict)
@@ -84,11 +90,6 @@ class Traffic:
     postscreen_clients: Counter = field(default_factory=Counter)
     #: TLS connections by direction and trust ("outbound Verified", "inbound Anonymous", ...)
     tls: Counter = field(default_factory=Counter)
-
-    def count(self, kind: str, time: datetime | None) -> None:
-        """One event of ``kind`` at ``time``."""
-        hour = None if time is None else time.replace(minute=0, second=0, microsecond=0, tzinfo=None)
-        self.events[(kind, hour)] += 1
 
     def queued(self, key: tuple[str, str], sender: str, size: int) -> None:
         """A qmgr ``from=<...>, size=N`` line: counts the sender of a message received in this part."""

@@ -13,8 +13,10 @@ from importlib import resources
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from .frame import as_string
+from .frame import STRING, as_string
 from .traffic import EVENT_KINDS, LEVELS, Traffic
 
 #: The grand totals, in pflogsumm's order and with its names.
@@ -27,44 +29,64 @@ _DELAY_PARTS = ("before_queue", "in_queue", "connection", "transmission")
 
 
 def log_records(df: pd.DataFrame) -> pd.DataFrame:
-    """The records read from Postfix logs, with the columns the traffic tables use."""
+    """The records read from Postfix logs, with the columns the traffic tables use, and ``delivered`` and
+    ``forwarded`` as pflogsumm tells them apart: ``status=sent`` is forwarded when its text says
+    ``forwarded as`` (a local alias that re-queued the message), else delivered."""
     columns = ["time", "host", "queue_id", "sender", "recipient", "domain", "status", "diagnostic", "reason",
-               "size", "delay", "delays", "remote_mta"]
+               "size", "delay", "delays", "remote_mta", "remote_ip"]
     logs = df.loc[as_string(df["parser"]) == "postfix-log", columns]
-    return logs.assign(status=as_string(logs["status"]))
+    status = as_string(logs["status"])
+    sent = (status == "sent").fillna(False).astype(bool)
+    forwarded = pd.Series(False, index=logs.index)
+    says = logs.loc[sent, "diagnostic"].str.contains("forwarded as ", regex=False)
+    forwarded.loc[sent] = says.fillna(False).astype(bool)
+    return logs.assign(status=status, delivered=sent & ~forwarded, forwarded=forwarded)
 
 
-def delivered_mask(logs: pd.DataFrame) -> pd.Series:
-    """pflogsumm's delivered: ``status=sent`` that is not ``forwarded as`` another message."""
-    return (logs["status"] == "sent") & ~forwarded_mask(logs)
+def content_filter_hops(logs: pd.DataFrame) -> int:
+    """Deliveries to a content filter on this host (a loopback relay that answered ``queued as``): the
+    message comes back through smtpd, so pflogsumm (and its figures here) count it twice."""
+    loopback = as_string(logs["remote_ip"]).str.match(r"127\.|::1$").fillna(False)
+    queued = logs["diagnostic"].str.contains("queued as", regex=False).fillna(False)
+    return int((logs["delivered"] & loopback & queued).sum())
 
 
-def forwarded_mask(logs: pd.DataFrame) -> pd.Series:
-    forwarded = logs["diagnostic"].str.contains("forwarded as ", regex=False).fillna(False)
-    return (logs["status"] == "sent") & forwarded
+def _split_at(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(has an ``@``, the part before the first ``@``, the part after it) of each string."""
+    padded = pc.binary_join_element_wise(text, "@", "")  # every string then has a first "@"
+    parts = pc.split_pattern(padded, "@", max_splits=1)
+    after = pc.utf8_slice_codeunits(pc.list_element(parts, 1), 0, -1)  # without the added "@"
+    return pc.match_substring(text, "@"), pc.list_element(parts, 0), after
 
 
-def _address_key(address: str) -> str:
-    """pflogsumm's address: everything after the first ``@`` lower-cased."""
-    local, at, domain = address.partition("@")
-    return f"{local}@{domain.lower()}" if at else address
+def _address_keys(addresses: pd.Series) -> pa.Array:
+    """pflogsumm's addresses: everything after the first ``@`` lower-cased (through Arrow)."""
+    text = pc.cast(pc.drop_null(pa.array(addresses.astype(STRING).array)), pa.string())
+    has_at, local, domain = _split_at(text)
+    return pc.if_else(has_at, pc.binary_join_element_wise(local, pc.utf8_lower(domain), "@"), text)
 
 
-def _domain_key(key: str) -> str:
-    local, at, domain = key.partition("@")
-    return domain if at and local else key
+def _domain_keys(keys: pa.Array) -> pa.Array:
+    """pflogsumm's domain of each address key: after the first ``@`` when the local part is not empty,
+    else the whole key."""
+    has_at, local, domain = _split_at(keys)
+    return pc.if_else(pc.and_(has_at, pc.not_equal(local, "")), domain, keys)
+
+
+def _distinct(values: pa.Array) -> int:
+    return pc.count_distinct(values).as_py() if len(values) else 0
 
 
 def totals(logs: pd.DataFrame, traffic: Traffic | None) -> dict[str, Any]:
     """pflogsumm's "Grand Totals", same names, same definitions."""
-    delivered = delivered_mask(logs)
+    delivered = logs["delivered"]
     deferred = logs.loc[logs["status"] == "deferred", ["host", "queue_id"]]
     events = event_totals(traffic)
-    recipients = {_address_key(a) for a in logs.loc[delivered, "recipient"].dropna().unique()}
+    recipients = _address_keys(logs.loc[delivered, "recipient"])
     figures = {
         "received": events["received"],
         "delivered": int(delivered.sum()),
-        "forwarded": int(forwarded_mask(logs).sum()),
+        "forwarded": int(logs["forwarded"].sum()),
         "deferred": len(deferred.drop_duplicates()),
         "deferrals": len(deferred),
         "bounced": int((logs["status"] == "bounced").sum()),
@@ -76,12 +98,13 @@ def totals(logs: pd.DataFrame, traffic: Traffic | None) -> dict[str, Any]:
         "bytes_delivered": int(logs.loc[delivered, "size"].fillna(0).sum()),
         "senders": len(traffic.senders) if traffic else 0,
         "sending_domains": len(traffic.sending_domains) if traffic else 0,
-        "recipients": len(recipients),
-        "recipient_domains": len({_domain_key(k) for k in recipients}),
+        "recipients": _distinct(recipients),
+        "recipient_domains": _distinct(_domain_keys(recipients)),
     }
     base = figures["delivered"] + figures["rejected"] + figures["discarded"]
     figures["rejected_share"] = figures["rejected"] / base if base else 0.0
     figures["discarded_share"] = figures["discarded"] / base if base else 0.0
+    figures["content_filter_hops"] = content_filter_hops(logs)
     return figures
 
 
@@ -105,7 +128,7 @@ def per_hour(logs: pd.DataFrame, traffic: Traffic | None) -> pd.DataFrame:
     ``hour`` and the counts of :data:`PER_PERIOD` (pflogsumm's "rejected" column of its per-day and
     per-hour tables is the sum of the last four)."""
     kinds = pd.Series("", index=logs.index, dtype=object)
-    kinds = kinds.mask(delivered_mask(logs), "delivered").mask(logs["status"] == "deferred", "deferred")
+    kinds = kinds.mask(logs["delivered"], "delivered").mask(logs["status"] == "deferred", "deferred")
     kinds = kinds.mask(logs["status"] == "bounced", "bounced")
     hours = _wall_hours(logs["time"])
     counted = pd.DataFrame({"kind": kinds, "hour": hours}).loc[(kinds != "") & hours.notna()]
@@ -142,42 +165,64 @@ def hours_by_day(hours: pd.DataFrame, days: int) -> list[dict[str, Any]]:
 
 
 def _delay_parts(delays: pd.Series) -> pd.DataFrame:
-    """``delays=a/b/c/d`` split into four float columns (:data:`_DELAY_PARTS`)."""
-    parts = delays.astype("string").str.split("/", n=3, expand=True)
-    parts = parts.reindex(columns=range(4))
-    parts.columns = list(_DELAY_PARTS)
-    return parts.apply(pd.to_numeric, errors="coerce")
+    """``delays=a/b/c/d`` split into four float columns (:data:`_DELAY_PARTS`), through Arrow."""
+    text = pa.array(delays.astype(STRING).array)
+    number = r"\d{1,12}(?:\.\d{1,9})?"
+    valid = pc.match_substring_regex(text, f"^{number}/{number}/{number}/{number}$")
+    parts = pc.split_pattern(pc.if_else(valid, text, pa.scalar("///", text.type)), "/")
+    columns = {}
+    for i, name in enumerate(_DELAY_PARTS):
+        values = pc.list_element(parts, i)
+        values = pc.cast(pc.if_else(pc.equal(values, ""), pa.scalar(None, values.type), values), pa.float64())
+        columns[name] = values.to_numpy(zero_copy_only=False)
+    return pd.DataFrame(columns, index=delays.index)
 
 
-def delivery_by(logs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
-    """pflogsumm's "Host/Domain Summary: Message Delivery" by ``column`` (``domain`` or ``provider``): sent,
-    bytes, deferrals, average and maximum delay, and the average of each part of ``delays=``."""
-    delivered = delivered_mask(logs)
-    attempts = logs.loc[delivered | (logs["status"] == "deferred")]
-    if attempts.empty:
-        return pd.DataFrame(columns=[column, "sent", "bytes", "deferrals", "avg_delay", "max_delay",
-                                     *_DELAY_PARTS])
-    sent = delivered.loc[attempts.index]
+_AVERAGED = ("sent_delay", *_DELAY_PARTS)
+
+
+def delivery_pairs(logs: pd.DataFrame) -> pd.DataFrame:
+    """Delivered and deferred records added up per recipient domain and remote MTA (a small table that
+    the per-domain and per-provider tables roll up): ``sent``, ``bytes`` (of delivered mail), ``deferral``,
+    sums and counts of the delays of delivered mail (``delay`` as ``sent_delay``, the four parts of
+    ``delays=``) and the largest ``delay`` of any attempt (pflogsumm's maximum counts deferrals too)."""
+    attempts = logs.loc[logs["delivered"] | (logs["status"] == "deferred")]
+    sent = attempts["delivered"]
     frame = pd.DataFrame({
-        column: as_string(attempts[column]).fillna("(none)"),
+        "domain": as_string(attempts["domain"]).fillna("(none)"),
+        "remote_mta": as_string(attempts["remote_mta"]).fillna(""),
         "sent": sent.astype("int64"),
         "deferral": (~sent).astype("int64"),
         "bytes": attempts["size"].where(sent, 0).fillna(0).astype("int64"),
-        "sent_delay": attempts["delay"].where(sent),
-        "delay": attempts["delay"],
-    }).join(_delay_parts(attempts["delays"]).where(sent, axis=0))
-    table = frame.groupby(column).agg(
-        sent=("sent", "sum"), bytes=("bytes", "sum"), deferrals=("deferral", "sum"),
-        avg_delay=("sent_delay", "mean"), max_delay=("delay", "max"),
-        **{part: (part, "mean") for part in _DELAY_PARTS},
-    )
-    table = table.sort_values(["sent", "deferrals"], ascending=False).head(top).reset_index()
-    return table.astype({"avg_delay": "float64", "max_delay": "float64"}).round(3)
+        "sent_delay": attempts["delay"].where(sent).astype("float64"),
+        "delay": attempts["delay"].astype("float64"),
+    }, index=attempts.index).join(_delay_parts(attempts["delays"]).where(sent, axis=0))
+    grouped = frame.groupby(["domain", "remote_mta"], sort=False)
+    sums = grouped[["sent", "bytes", "deferral", *_AVERAGED]].sum()
+    counts = grouped[list(_AVERAGED)].count().add_suffix("_n")
+    return pd.concat([sums, counts, grouped["delay"].max().rename("max_delay")], axis=1).reset_index()
+
+
+def delivery_by(pairs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
+    """pflogsumm's "Host/Domain Summary: Message Delivery" by ``column`` (``domain`` or ``provider``) of
+    :func:`delivery_pairs`: sent, bytes, deferrals, average and maximum delay, and the average of each
+    part of ``delays=``."""
+    names = [column, "sent", "bytes", "deferrals", "avg_delay", "max_delay", *_DELAY_PARTS]
+    if pairs.empty:
+        return pd.DataFrame(columns=names)
+    grouped = pairs.groupby(column, observed=True)
+    totals = grouped[["sent", "bytes", "deferral", *_AVERAGED, *(f"{a}_n" for a in _AVERAGED)]].sum()
+    counted = {a: totals[f"{a}_n"].where(totals[f"{a}_n"] > 0) for a in _AVERAGED}
+    means = {("avg_delay" if a == "sent_delay" else a): totals[a] / counted[a] for a in _AVERAGED}
+    table = pd.DataFrame({"sent": totals["sent"], "bytes": totals["bytes"], "deferrals": totals["deferral"],
+                          "max_delay": grouped["max_delay"].max(), **means})
+    table = table.sort_values(["sent", "deferrals"], ascending=False).head(top).rename_axis(column)
+    return table.reset_index()[names].round(3)
 
 
 def delay_percentiles(logs: pd.DataFrame) -> dict[str, float | None]:
     """``delay=`` of delivered mail: median, 95th percentile and maximum (seconds)."""
-    delays = logs.loc[delivered_mask(logs), "delay"].dropna().astype("float64")
+    delays = logs.loc[logs["delivered"], "delay"].dropna().astype("float64")
     if delays.empty:
         return {"p50": None, "p95": None, "max": None}
     return {"p50": round(float(delays.quantile(0.5)), 3), "p95": round(float(delays.quantile(0.95)), 3),
@@ -294,8 +339,10 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
     for (level, _daemon, _pattern), group in (traffic.health.items() if traffic else ()):
         levels[level] += group.count
     tls = traffic.tls if traffic else {}
-    provider_logs = with_provider(logs) if len(logs) else logs.assign(provider=pd.Series(dtype="string"))
-    provider_logs = provider_logs.assign(provider=provider_logs["provider"].map(labels()))
+    pairs = delivery_pairs(logs)
+    if len(pairs):
+        pairs = with_provider(pairs)
+        pairs = pairs.assign(provider=as_string(pairs["provider"]).map(labels()))
     return {
         **totals(logs, traffic),
         "per_day": _rows(per_day(hours)),
@@ -303,8 +350,8 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         else [],
         "hours_by_day": hours_by_day(hours, min(top, 3)),
         "delays": delay_percentiles(logs),
-        "domains": _rows(delivery_by(logs, "domain", top)),
-        "providers": _rows(delivery_by(provider_logs, "provider", top)),
+        "domains": _rows(delivery_by(pairs, "domain", top)),
+        "providers": _rows(delivery_by(pairs, "provider", top)),
         "top_senders": top_counts(traffic.senders, top, 0) if traffic else [],
         "top_senders_by_bytes": top_counts(traffic.senders, top, 1) if traffic else [],
         "top_sending_domains": top_counts(traffic.sending_domains, top, 0) if traffic else [],

@@ -252,6 +252,13 @@ def test_received_senders_and_bytes(tmp_path: Path) -> None:
     assert traffic["delays"] == {"p50": 1.5, "p95": 1.5, "max": 1.5}
 
 
+def test_content_filter_hops_are_counted_as_pflogsumm_does_and_named(tmp_path: Path) -> None:
+    corpus = shared_path("corpus", "postfix", "lightmeter", "individual_files", "5_zimbra_amavisd.log")
+    traffic, _ = traffic_of_lines(tmp_path, [corpus.read_text()])
+    # one message through two filters (ports 10026 and 10032), then to Gmail: pflogsumm says 3 delivered
+    assert (traffic["delivered"], traffic["content_filter_hops"]) == (3, 2)
+
+
 def test_pflogsumms_names_for_clients_and_senders() -> None:
     assert client_domain("mail.example.net[192.0.2.7]") == "example.net"
     assert client_domain("mx.mail.example.co.uk[192.0.2.7]") == "example.co.uk"

@@ -65,6 +65,16 @@ _DELIVERY_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _DELIVERY_BODY),
 _QMGR_BODY = _QID + r": (?:from=<(?P<from>[^>]{0,512})>, size=(?P<size>\d{1,20})|(?P<removed>removed)\s*$)"
 _QMGR_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _QMGR_BODY),
                re.compile(_RFC3339_STAMP + _PROGRAM + _QMGR_BODY))
+# smtpd's "QUEUEID: client=host[ip]" (a message arrives: pflogsumm's "received"), header and payload at once
+_ARRIVAL_BODY = _QID + r": client=(?P<client>[^,\s]{1,400})"
+_ARRIVAL_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _ARRIVAL_BODY),
+                  re.compile(_RFC3339_STAMP + _PROGRAM + _ARRIVAL_BODY))
+# The other lines that give events, found without parsing the header: Postfix's own messages, cleanup's
+# and smtpd's actions, pickup's arrivals; postscreen and master lines are told by their program name.
+_EVENT_WORDS = re.compile(
+    r"\]: (?:(?:warning|error|fatal|panic): |[0-9A-Za-z]{5,20}: (?:uid=|sender=|hold: |discard: |warning: ))"
+)
+_TLS_ESTABLISHED = " TLS connection established "
 #: Delivery statuses that are outcomes; ``deliverable``/``undeliverable`` are address-verification probes.
 DELIVERY_STATUSES = frozenset({"sent", "deferred", "bounced", "expired"})
 #: ``soft_bounce = yes`` logs a bounce it turned into a deferral as SOFTBOUNCE: the mail stays queued.
@@ -259,6 +269,15 @@ def parse_reply(text: str) -> Reply:
     return NO_REPLY
 
 
+def _hour(time: datetime | None) -> datetime | None:
+    """The hour of ``time`` (naive; an instant with an offset as UTC), the key of the event counts."""
+    if time is None:
+        return None
+    if time.tzinfo is not None:
+        time = time.astimezone(UTC)
+    return datetime(time.year, time.month, time.day, time.hour)
+
+
 class _Parser:
     """State of one log input: in-flight senders and sizes by queue id, the clock, the tally.
 
@@ -277,8 +296,9 @@ class _Parser:
         self.traffic = tally.traffic = Traffic(arrived=carry.setdefault("arrived", {}),
                                                unmatched={} if ranged else None)
         self.unknown_removed: set[tuple[str, str]] = set()
-        self._last_stamp = ""
+        self._last_stamp = self._hour_text = ""
         self._last_time: datetime | None = None
+        self._hour: datetime | None = None
         self.handlers: dict[str, Callable[[re.Match[str], str, str, str], Record | None]] = {
             **{agent: self.delivery for agent in DELIVERY_AGENTS},
             "smtpd": self.reject, "postscreen": self.reject, "cleanup": self.reject,
@@ -299,6 +319,8 @@ class _Parser:
         classic, rfc3339, handlers = _CLASSIC.match, _RFC3339.match, self.handlers
         delivery_classic, delivery_rfc3339 = (pattern.match for pattern in _DELIVERY_LINES)
         qmgr_classic, qmgr_rfc3339 = (pattern.match for pattern in _QMGR_LINES)
+        arrival_classic, arrival_rfc3339 = (pattern.match for pattern in _ARRIVAL_LINES)
+        event_words, tls = _EVENT_WORDS.search, self.traffic.tls
         lineno = first_line - 1
         for lineno, line in enumerate(lines, first_line):
             if "status=" in line:
@@ -319,13 +341,18 @@ class _Parser:
             elif "reject" not in line:
                 # cheap prefilter: a line that is no delivery, reject or queue-manager line is noise
                 # unless it holds one of the words of an event (warnings, arrivals, postscreen, ...)
-                if "TLS connection established " in line:
-                    self._tls(line)
+                at = line.find(_TLS_ESTABLISHED)
+                if at >= 0:  # "<trust> TLS connection established to|from ...", by direction and trust
+                    tls[("outbound" if line.startswith("to ", at + 28) else "inbound",
+                         line[line.rfind(" ", 0, at) + 1 : at][:20])] += 1
                     tally.noise += 1
                     continue
-                if not (": client=" in line or "warning: " in line or "postscreen" in line
-                        or "pickup" in line or "fatal: " in line or "panic: " in line or "error: " in line
-                        or "master" in line or "hold: " in line or "discard: " in line):
+                if ": client=" in line:
+                    a = arrival_classic(line) or arrival_rfc3339(line)
+                    if a is not None and a.group("prog").endswith("/smtpd"):
+                        self._arrival(a)
+                        continue
+                elif not (event_words(line) or "postscreen[" in line or "master[" in line):
                     tally.noise += 1
                     continue
             m = classic(line) or rfc3339(line)
@@ -354,6 +381,18 @@ class _Parser:
             yield record
         tally.read += lineno - first_line + 1
 
+    def _count(self, kind: str, m: re.Match[str]) -> None:
+        """One event of ``kind`` in the hour of line ``m``: a classic stamp's text up to the hour is
+        cached, so that a datetime is made once an hour rather than once a line."""
+        if "mon" in m.re.groupindex:
+            text = m.string[: m.start("hms") + 2]
+            if text != self._hour_text:
+                self._hour_text, self._hour = text, _hour(self.time(m))
+            hour = self._hour
+        else:  # RFC 3339: the offset decides the hour (as UTC)
+            hour = _hour(self.time(m))
+        self.traffic.events[(kind, hour)] += 1
+
     def _noise(self, kind: str) -> None:
         self.tally.noise += 1
         self.tally.noise_kinds[kind] += 1
@@ -362,12 +401,11 @@ class _Parser:
         self.tally.used += 1
         self.tally.events[kind] += 1
 
-    def _tls(self, line: str) -> None:
-        """A ``<trust> TLS connection established to|from ...`` line, counted by direction and trust."""
-        at = line.find(" TLS connection established ")
-        trust = line[line.rfind(" ", 0, at) + 1 : at][:20]
-        direction = "outbound" if line.startswith("to ", at + 28) else "inbound"
-        self.traffic.tls[(direction, trust)] += 1
+    def _arrival(self, a: re.Match[str]) -> None:
+        """smtpd's ``client=`` line: a message arrived (pflogsumm's "received"), from the client's domain."""
+        self.traffic.arrived[(a.group("host"), a.group("qid"))] = client_domain(a.group("client"))
+        self._count("received", a)
+        self.tally.noise += 1
 
     def event(self, m: re.Match[str], msg: str, prog: str, where: str) -> None:
         """A Postfix line that gives no record: Postfix's own warnings and errors, reject warnings,
@@ -390,14 +428,14 @@ class _Parser:
         if counted is not None and (rest.startswith(_CONTENT) if daemon == "cleanup"
                                     else action != "warning"):
             self._used(action)
-            traffic.count(counted, self.time(m))
+            self._count(counted, m)
         elif daemon == "smtpd" and text.startswith("client="):
             traffic.arrived[(m.group("host"), first)] = client_domain(text[7:].partition(",")[0])
-            traffic.count("received", self.time(m))
+            self._count("received", m)
             self._noise(prog)
         elif daemon == "pickup" and text.startswith(("uid=", "sender=")):
             traffic.arrived[(m.group("host"), first)] = "pickup"
-            traffic.count("received", self.time(m))
+            self._count("received", m)
             self._noise(prog)
         elif daemon == "master":
             self._used("master")
@@ -431,10 +469,11 @@ class _Parser:
             if self.senders.pop(key, None) is None:
                 self.unknown_removed.add(key)
         else:
-            size = int(q.group("size"))
+            size = self.sizes[key] = int(q.group("size"))
             self.senders[key] = sender
-            self.sizes[key] = size
-            self.traffic.queued(key, sender, size)
+            traffic = self.traffic
+            if traffic.arrived or traffic.unmatched is not None:
+                traffic.queued(key, sender, size)
         self.tally.noise += 1
         self.tally.noise_kinds[prog] += 1
 
@@ -518,7 +557,7 @@ class _Parser:
             return None
         text, kind, command = r.group("text", "kind", "cmd")
         if kind == "reject" or (prog.endswith("cleanup") and command == "END-OF-MESSAGE"):
-            self.traffic.count("rejected", self.time(m))  # what pflogsumm counts as rejected
+            self._count("rejected", m)  # what pflogsumm counts as rejected
         sender, recipient = _ENVELOPE_FROM.search(text), _ENVELOPE_TO.search(text)
         start = _ENVELOPE_START.search(text)
         reply = (text[: start.start()] if start else text).strip()
@@ -537,7 +576,7 @@ class _Parser:
 
     def _content_reject(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
         qid, _, rest = msg.partition(": reject: ")
-        self.traffic.count("rejected", self.time(m))
+        self._count("rejected", m)
         sender, to = _ENVELOPE_FROM.search(rest), _ENVELOPE_TO.search(rest)
         reply = rest.rpartition(": ")[2] if to else rest
         smtp_code, enhanced = find_reply(reply[:64])
