@@ -102,6 +102,8 @@ _POSTSCREEN = re.compile(
     r"NON-SMTP COMMAND|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|(?:WHITE|ALLOW|BLACK|DENY)LIST(?:ED| VETO))"
     r"\b[^\[]{0,200}\[([^\]]{1,100})\]"
 )
+_POSTSCREEN_ROUTINE = {"CONNECT from": "CONNECT", "PASS OLD": "PASS OLD", "PASS NEW": "PASS NEW",
+                       "DISCONNECT": "DISCONNECT"}
 _POSTSCREEN_GOOD = frozenset({"PASS OLD", "PASS NEW", "CONNECT", "DISCONNECT", "WHITELISTED", "ALLOWLISTED"})
 
 # What a delivery agent says when there was no SMTP reply, and the seed's category for it.
@@ -320,7 +322,7 @@ class _Parser:
         delivery_classic, delivery_rfc3339 = (pattern.match for pattern in _DELIVERY_LINES)
         qmgr_classic, qmgr_rfc3339 = (pattern.match for pattern in _QMGR_LINES)
         arrival_classic, arrival_rfc3339 = (pattern.match for pattern in _ARRIVAL_LINES)
-        event_words, tls = _EVENT_WORDS.search, self.traffic.tls
+        event_words, tls, postscreen = _EVENT_WORDS.search, self.traffic.tls, self.traffic.postscreen
         lineno = first_line - 1
         for lineno, line in enumerate(lines, first_line):
             if "status=" in line:
@@ -352,7 +354,15 @@ class _Parser:
                     if a is not None and a.group("prog").endswith("/smtpd"):
                         self._arrival(a)
                         continue
-                elif not (event_words(line) or "postscreen[" in line or "master[" in line):
+                elif "postscreen[" in line:
+                    # its routine lines (a connection, a pass, a disconnection) are counted unparsed
+                    at = line.find("]: ") + 3
+                    routine = _POSTSCREEN_ROUTINE.get(line[at : line.find(" [", at)])
+                    if routine is not None:
+                        postscreen[routine] += 1
+                        tally.noise += 1
+                        continue
+                elif not (event_words(line) or "master[" in line):
                     tally.noise += 1
                     continue
             m = classic(line) or rfc3339(line)
