@@ -235,6 +235,23 @@ def top_counts(table: dict[str, list[int]], top: int, by: int) -> list[dict[str,
     return [{"key": key, "messages": messages, "bytes": size} for key, (messages, size) in ranked]
 
 
+def top_recipients(logs: pd.DataFrame, top: int) -> dict[str, list[dict[str, Any]]]:
+    """pflogsumm's "Recipients by message count" and "by message size": delivered mail per recipient
+    (pflogsumm's address: the domain lower-cased)."""
+    delivered = logs.loc[logs["delivered"] & logs["recipient"].notna(), ["recipient", "size"]]
+    if delivered.empty:
+        return {"by_messages": [], "by_bytes": []}
+    keys = _address_keys(delivered["recipient"])
+    table = (pd.DataFrame({"key": keys.to_pandas(types_mapper=pd.ArrowDtype).astype(STRING),
+                           "bytes": delivered["size"].fillna(0).astype("int64").to_numpy()})
+             .groupby("key").agg(messages=("bytes", "size"), bytes=("bytes", "sum")).reset_index())
+    ranked = {name: table.sort_values([column, "key"], ascending=[False, True]).head(top)
+              for name, column in (("by_messages", "messages"), ("by_bytes", "bytes"))}
+    return {name: [{"key": k, "messages": int(m), "bytes": int(b)}
+                   for k, m, b in zip(t["key"], t["messages"], t["bytes"], strict=True)]
+            for name, t in ranked.items()}
+
+
 def failures_by(logs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
     """Who causes the failures: bounced and expired messages, deferrals and blocks (``reason``
     ``blocked``) per sender or recipient, the most bounces first."""
@@ -340,6 +357,7 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         levels[level] += group.count
     tls = traffic.tls if traffic else {}
     pairs = delivery_pairs(logs)
+    recipients = top_recipients(logs, top)
     if len(pairs):
         pairs = with_provider(pairs)
         pairs = pairs.assign(provider=as_string(pairs["provider"]).map(labels()))
@@ -355,6 +373,8 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         "top_senders": top_counts(traffic.senders, top, 0) if traffic else [],
         "top_senders_by_bytes": top_counts(traffic.senders, top, 1) if traffic else [],
         "top_sending_domains": top_counts(traffic.sending_domains, top, 0) if traffic else [],
+        "top_recipients": recipients["by_messages"],
+        "top_recipients_by_bytes": recipients["by_bytes"],
         "sender_failures": _rows(failures_by(logs, "sender", top)),
         "recipient_failures": _rows(failures_by(logs, "recipient", top)),
         "health_levels": levels,

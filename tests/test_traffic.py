@@ -119,10 +119,17 @@ def test_per_domain_delivery_equals_pflogsumms(generate, pflogsumm: Path) -> Non
         m = re.match(r"\s+(\d+)\s+(\d+)\s+(\d+)\s+[\d.]+ \w\s+[\d.]+ \w\s+(\S+)$", line)
         if m:
             theirs[m.group(4)] = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    rows = ours(log)["domains"]
-    assert len(theirs) > 100 and rows
-    for row in rows:
+    traffic = ours(log)
+    assert len(theirs) > 100 and traffic["domains"]
+    for row in traffic["domains"]:
         assert (row["sent"], row["bytes"], row["deferrals"]) == theirs[row["domain"]]
+    for title, rows, figure in (("Senders by message count", traffic["top_senders"], "messages"),
+                                ("Senders by message size", traffic["top_senders_by_bytes"], "bytes"),
+                                ("Recipients by message count", traffic["top_recipients"], "messages"),
+                                ("Recipients by message size", traffic["top_recipients_by_bytes"], "bytes")):
+        section = output.split(f"\n{title}\n", 1)[1].split("\n\n", 1)[0]
+        listed = dict(reversed(line.split()) for line in section.splitlines()[1:])
+        assert rows and all(int(listed[row["key"]]) == row[figure] for row in rows), title
 
 
 @pytest.mark.parametrize("names", ["postfix", "postfix,postfix-out"])
@@ -246,6 +253,7 @@ def test_received_senders_and_bytes(tmp_path: Path) -> None:
     assert {row["key"] for row in traffic["top_sending_domains"]} == {"example.net", "192.0.2.8",
                                                                       "mx.example.com"}
     assert (traffic["delivered"], traffic["bytes_delivered"]) == (1, 1200)
+    assert traffic["top_recipients"] == [{"key": "bob@example.org", "messages": 1, "bytes": 1200}]
     (domain,) = traffic["domains"]
     assert (domain["before_queue"], domain["in_queue"], domain["connection"], domain["transmission"]) == (
         0.1, 0.2, 0.3, 0.9)
@@ -271,6 +279,7 @@ def test_new_sections_render_within_the_limits(generate) -> None:
     accounting = Accounting()
     summary = summarize(read_frame([str(log)], accounting, jobs=1), accounting, top=7)
     for key in ("domains", "providers", "top_senders", "top_senders_by_bytes", "sender_failures", "health",
+                "top_recipients", "top_recipients_by_bytes", "recipient_failures",
                 "sasl_ips", "master", "postscreen_clients"):
         assert len(summary["traffic"][key]) <= 7, key
     text = render_text(summary)
