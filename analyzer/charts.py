@@ -14,7 +14,7 @@ from typing import Any
 
 COLORS = {"sent": "#2e7d32", "deferred": "#ef8f00", "bounced": "#c62828", "expired": "#8e0000",
           "rejected": "#6a1b9a", "failures": "#c62828", "2": "#2e7d32", "4": "#ef8f00", "5": "#c62828",
-          "none": "#90a4ae"}
+          "none": "#90a4ae", "delivered": "#2e7d32", "received": "#1565c0"}
 LABELS = {"2": "2xx", "4": "4xx", "5": "5xx", "none": "no code"}
 CHAR_WIDTH = 6.6  # px per character at the charts' 11 px sans-serif, for laying out label columns
 MAX_LABEL = 32

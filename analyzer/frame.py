@@ -15,7 +15,7 @@ import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from .records import Record
-from .table import CATEGORIES, UTC_OFFSET, to_table
+from .table import CATEGORIES, NUMBERS, UTC_OFFSET, to_table
 from .textnorm import rule_text
 
 STRING = pd.StringDtype("pyarrow")
@@ -50,6 +50,9 @@ def from_table(table: pa.Table) -> pd.DataFrame:
         elif name == "hard":
             values = column.fill_null(False).to_numpy(zero_copy_only=False)
             data[name] = pd.arrays.BooleanArray(values, column.is_null().to_numpy(zero_copy_only=False))
+        elif name in NUMBERS:
+            data[name] = pd.array(column.to_numpy(zero_copy_only=False),
+                                  dtype="Int64" if name == "size" else "Float64")
         elif name in CATEGORIES:
             codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
             categories = pd.Index(column.dictionary.to_pylist(), dtype=STRING)

@@ -34,6 +34,7 @@ from .processes import gc_paused
 from .records import COUNTERS, Record, Tally
 from .sources import ExpansionError, Input
 from .table import concat_tables, to_table
+from .traffic import Traffic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,6 +68,7 @@ class Result:
     table_file: str
     tally: Tally
     senders: dict[tuple[str, str], str] = field(default_factory=dict)
+    sizes: dict[tuple[str, str], int] = field(default_factory=dict)
     unknown_removed: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -217,7 +219,7 @@ def _parse_range(task: Task) -> Result:
     if kind == postfix_log.NAME:
         chunk = postfix_log.Chunk(task.source, tally, data, task.first)
         _write_table(chunk.records(), classify, table_file)
-        return Result(table_file, tally, chunk.senders, chunk.unknown_removed)
+        return Result(table_file, tally, chunk.senders, chunk.sizes, chunk.unknown_removed)
     _write_table(mailbox.parse_range(task.source, tally, data, task.first), classify, table_file)
     return Result(table_file, tally)
 
@@ -256,14 +258,21 @@ def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[st
             gc.unfreeze()
         carry = {} if carry is None else carry
         in_flight: dict[tuple[str, str], str] = carry.setdefault("senders", {})
+        sizes: dict[tuple[str, str], int] = carry.setdefault("sizes", {})
         tables = []
         for result in results:
-            tables.append(_join_senders(_read_table(result.table_file), in_flight))
+            tables.append(_join_senders(_read_table(result.table_file), in_flight, sizes))
             for key in result.unknown_removed:
                 in_flight.pop(key, None)
+                sizes.pop(key, None)
             in_flight.update(result.senders)
+            sizes.update(result.sizes)
         joined = concat_tables(tables) if tables else to_table([])  # copies out of the files
     tally = merge_tallies(source, [r.tally for r in results])
+    if source.kind == postfix_log.NAME:  # arrivals in flight before this input meet their qmgr lines
+        tally.traffic = Traffic(arrived=carry.setdefault("arrived", {}))
+        for result in results:
+            tally.traffic.add(result.tally.traffic)
     if source.kind == postfix_log.NAME:
         postfix_log.check_recognised(source, tally)
     from .frame import from_table
@@ -271,18 +280,23 @@ def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[st
     return from_table(joined), tally
 
 
-def _join_senders(table: pa.Table, in_flight: dict[tuple[str, str], str]) -> pa.Table:
-    """``table`` with the senders of records whose ``qmgr`` line lay in an earlier range."""
+def _join_senders(table: pa.Table, in_flight: dict[tuple[str, str], str],
+                  sizes: dict[tuple[str, str], int]) -> pa.Table:
+    """``table`` with the senders and sizes of records whose ``qmgr`` line lay in an earlier range."""
     import pyarrow.compute as pc  # loaded here, while the workers parse, not before they start
 
     missing = pc.and_(pc.is_null(table["sender"]), pc.is_valid(table["queue_id"]))
     if not in_flight or not pc.any(missing).as_py():
         return table
     rows = pc.indices_nonzero(missing)
-    keys = zip(table["host"].take(rows).to_pylist(), table["queue_id"].take(rows).to_pylist(), strict=True)
-    found = pa.array([in_flight.get(key) for key in keys], type=table.schema.field("sender").type)
-    sender = pc.replace_with_mask(table["sender"].combine_chunks(), missing.combine_chunks(), found)
-    return table.set_column(table.schema.get_field_index("sender"), "sender", sender)
+    keys = list(zip(table["host"].take(rows).to_pylist(), table["queue_id"].take(rows).to_pylist(),
+                    strict=True))
+    mask = missing.combine_chunks()
+    for name, known in (("sender", in_flight), ("size", sizes)):
+        found = pa.array([known.get(key) for key in keys], type=table.schema.field(name).type)
+        column = pc.replace_with_mask(table[name].combine_chunks(), mask, found)
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    return table
 
 
 def merge_tallies(source: Input, tallies: list[Tally]) -> Tally:
@@ -296,4 +310,5 @@ def merge_tallies(source: Input, tallies: list[Tally]) -> Tally:
         merged.malformed_examples.extend(
             tally.malformed_examples[: max(0, Tally.MAX_EXAMPLES - len(merged.malformed_examples))])
         merged.warnings.extend(tally.warnings)
+        merged.events.update(tally.events)
     return merged

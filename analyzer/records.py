@@ -56,6 +56,11 @@ class Record:
     reporting_mta: str | None = None
     #: the reason in Sisimai's own taxonomy where ours differs on purpose (see reasons.toml)
     sisimai_reason: str | None = None
+    #: Postfix logs: the message's size in bytes (from its qmgr line), ``delay=`` in seconds and
+    #: ``delays=a/b/c/d`` as logged (before the queue manager, in the queue, connection, transmission)
+    size: int | None = None
+    delay: float | None = None
+    delays: str | None = None
 
     def replace(self, **changes: Any) -> Record:
         """A copy with some fields changed."""
@@ -84,6 +89,11 @@ class Tally:
     malformed_examples: list[str] = field(default_factory=list)
     #: units an earlier run read (``--state``), not read again: not part of ``read``
     earlier: int = 0
+    #: lines used for something other than a record, by kind (``warning``, ``fatal``, ``reject_warning``,
+    #: ...); they are counted in ``used`` too
+    events: Counter = field(default_factory=Counter)
+    #: Postfix logs: the counts that are not records (an :class:`analyzer.traffic.Traffic`)
+    traffic: Any = None
 
     MAX_EXAMPLES = 5
 
@@ -107,10 +117,18 @@ class Tally:
             "records": self.records, "unparsed_examples": list(self.examples),
             "malformed": self.malformed, "malformed_examples": list(self.malformed_examples),
             "noise_kinds": dict(self.noise_kinds.most_common(10)), "earlier": self.earlier,
+            "events": dict(self.events.most_common(10)),
         }
 
 
 COUNTERS = ("read", "used", "noise", "unparsed", "records", "malformed", "earlier")
+
+
+def traffic_of(tallies: list[Tally]) -> Any:
+    """The merged :class:`analyzer.traffic.Traffic` of the Postfix logs among ``tallies`` (or None)."""
+    from .traffic import merge
+
+    return merge([t.traffic for t in tallies])
 
 
 @dataclass
@@ -136,6 +154,7 @@ class Accounting:
             "lines": totals["lines"],
             "messages": totals["messages"],
             "records": sum(t.records for t in self.tallies),
+            "events": sum(sum(t.events.values()) for t in self.tallies),
             "inputs": [t.to_dict() for t in self.tallies],
             "warnings": list(self.warnings),
             "outside_window": self.outside_window,
@@ -149,7 +168,8 @@ class Accounting:
             tally = Tally(source=entry["source"], kind=entry["kind"], unit=entry.get("unit", "lines"),
                           examples=list(entry.get("unparsed_examples", [])),
                           malformed_examples=list(entry.get("malformed_examples", [])),
-                          noise_kinds=Counter(entry.get("noise_kinds", {})))
+                          noise_kinds=Counter(entry.get("noise_kinds", {})),
+                          events=Counter(entry.get("events", {})))
             for name in COUNTERS:
                 setattr(tally, name, int(entry.get(name, 0)))
             tallies.append(tally)

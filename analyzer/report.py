@@ -24,10 +24,12 @@ from typing import IO, Any
 import jinja2
 import pandas as pd
 
-from . import __version__, advice, blocklists, frame, processes, providers, unknowns
+from . import __version__, advice, blocklists, frame, processes, providers, traffic_report, unknowns
 from .hints import Hints
-from .records import Accounting
+from .records import Accounting, traffic_of
 
+#: What the per-hour traffic chart stacks.
+HOURLY = ("delivered", "deferred", "bounced", "rejected")
 _REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 
 
@@ -110,13 +112,18 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
     """Every table of the report as plain data (also the ``--json`` export).
 
     ``redacted`` only records that the caller masked addresses (see :func:`analyzer.frame.redact`).
-    With ``jobs`` > 1 the tables of :func:`_failures` are made in a forked process meanwhile.
+    With ``jobs`` > 1 the tables of :func:`_failures` and the traffic tables are made in forked processes
+    meanwhile.
     """
     hints = hints or Hints.load()
     def failures_here() -> dict[str, Any]:
         return _failures(df, top, hints)
 
+    def traffic_here() -> dict[str, Any] | None:
+        return traffic_report.summary(df, traffic_of(accounting.tallies), top, hints.lang)
+
     failures = processes.forked(failures_here) if jobs > 1 else failures_here
+    traffic = processes.forked(traffic_here) if jobs > 1 else traffic_here
     status = frame.by_status(df)
     counts = dict(zip(status["status"], status["count"], strict=True))
     attempts = sum(counts.get(s, 0) for s in frame.ATTEMPT_STATUSES)
@@ -162,10 +169,12 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "timeline_classes": rows(frame.over_time(df, by="code_class")),
         "domain_sections": [],
         "messages": _messages(df, top),
+        "traffic": None,  # below, from its process
         "accounting": accounting_data,
     }
     items = advice.advice(df, hints)
     failed = failures()
+    summary["traffic"] = _redact_strings(traffic()) if redacted else traffic()  # its senders are not df's
     summary.update(
         failed,
         actions=advice.top_actions(items),
@@ -306,6 +315,14 @@ def _reasons_chart(table: list[dict[str, Any]], translate: Callable[[str], str])
                      translate("Failures by reason"), color="#6d4c41")
 
 
+def _hours_chart(traffic: dict[str, Any] | None, translate: Callable[[str], str]) -> dict[str, Any] | None:
+    """The per-hour traffic of the last two weeks (of the traffic summary)."""
+    from . import charts as draw
+
+    rows = [{**row, "time": row["hour"]} for row in (traffic or {}).get("per_hour", [])[-14 * 24:]]
+    return draw.timeline(rows, HOURLY, height=190, translate=translate)
+
+
 def _trend_chart(trends: dict[str, Any] | None, translate: Callable[[str], str]) -> dict[str, Any] | None:
     """Records per day over the nights of the state store (``--state``)."""
     from . import charts as draw
@@ -321,6 +338,7 @@ CHARTS: dict[str, tuple[str, str, Callable[..., dict[str, Any] | None]]] = {
     "domains": ("bars", "domains", _domains_chart),
     "providers": ("bars", "providers", _providers_chart),
     "reasons": ("bars", "reasons", _reasons_chart),
+    "hours": ("timeline", "traffic", _hours_chart),
     "trend": ("timeline", "trends", _trend_chart),
 }
 
@@ -338,6 +356,8 @@ def charts(summary: dict[str, Any]) -> dict[str, str | None]:
     lang = summary.get("lang", "en")
     drawn = {name: chart_svg(name, summary.get(table), lang) for name, (_, table, _) in CHARTS.items()}
     return {name: _svg_uri(svg) if svg else None for name, svg in drawn.items()}
+
+
 
 
 def _svg_uri(svg: str) -> str:

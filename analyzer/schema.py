@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .table import CATEGORIES, ORDER
+from .table import CATEGORIES, NUMBERS, ORDER
 
 #: What fills a column: Postfix logs, bounce messages (with complaints and auto-replies).
 INPUTS = ("logs", "bounces")
@@ -82,6 +82,8 @@ def dtype_of(name: str) -> str:
         return "datetime64[us]"  # with tz UTC when every stamp carried an offset
     if name == "hard":
         return "boolean"
+    if name in NUMBERS:
+        return {"int64": "Int64", "double": "Float64"}[str(NUMBERS[name])]
     return "category" if name in CATEGORIES else "string"
 
 

@@ -17,6 +17,8 @@ from .records import COLUMNS, CORE_COLUMNS, Record
 #: Columns stored as categories (dictionary-encoded): few distinct values.
 CATEGORIES = ("host", "status", "code_class", "reason", "transport", "parser", "category", "smtp_command",
               "sisimai_reason")
+#: Numeric columns and their types (every other column but time and hard is text).
+NUMBERS = {"size": pa.int64(), "delay": pa.float64()}
 #: Column order of the records table and DataFrame: the export contract first, then the extra columns.
 ORDER = list(CORE_COLUMNS) + [c for c in COLUMNS if c not in CORE_COLUMNS]
 LOCAL_TIME = pa.timestamp("us")
@@ -36,6 +38,8 @@ def to_table(records: Iterable[Record]) -> pa.Table:
             arrays[name], arrays[UTC_OFFSET] = _times(values)
         elif name == "hard":
             arrays[name] = pa.array(values, type=pa.bool_())
+        elif name in NUMBERS:
+            arrays[name] = pa.array(values, type=NUMBERS[name])
         elif name in CATEGORIES:
             arrays[name] = pa.array(values, type=pa.string()).dictionary_encode()
         elif values.count(None) == len(values):  # many columns are empty for a whole input

@@ -40,6 +40,11 @@ def test_sample_report_end_to_end(tmp_path: Path) -> None:
     assert data["accounting"]["lines"]["read"] == 4000
     assert {"status", "domains", "reasons", "timeline", "advice", "actions", "verdict", "diagnostics",
             "providers", "blocklists", "unknowns"} <= set(data)
+    names = {"received", "delivered", "forwarded", "deferred", "deferrals", "bounced", "rejected", "reject_warnings",
+             "held", "discarded", "bytes_received", "bytes_delivered", "senders", "sending_domains", "recipients",
+             "recipient_domains"}
+    assert names <= set(data["traffic"]) and all(isinstance(data["traffic"][n], int) for n in names)
+    assert data["traffic"]["delivered"] > 0 and data["traffic"]["senders"] > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.html", "r.json"]  # no temp files left
 
 

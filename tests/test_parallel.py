@@ -19,7 +19,7 @@ from analyzer.records import Accounting
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ["time", "host", "queue_id", "sender", "recipient", "status", "enhanced_code", "smtp_code", "reason",
-           "hard", "rule", "source", "diagnostic"]
+           "hard", "rule", "source", "diagnostic", "size", "delay", "delays"]
 
 
 def both(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:

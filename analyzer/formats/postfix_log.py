@@ -17,6 +17,8 @@ from typing import Any, BinaryIO, NamedTuple
 from ..records import Record, Tally
 from ..smtp import code_class, find_reply
 from ..sources import Input
+from ..textnorm import rule_text
+from ..traffic import LEVELS, Traffic, client_domain
 
 NAME = "postfix-log"
 UNIT = "lines"
@@ -52,21 +54,32 @@ _QID = r"(?P<qid>[0-9A-Za-z]{5,20})"
 _DELIVERY_BODY = (
     _QID + r": to=(?:<(?P<to>[^>]*)>|(?P<bare_to>[^,\s<>]+)), "
     r"(?:orig_to=(?:<(?P<orig>[^>]*)>|(?P<bare_orig>[^,\s<>]+)), )?"
-    r"relay=(?P<relay>[^,\s]+),(?: (?!dsn=)[a-z_]{1,20}=[^,\s]*,){0,8} "
+    r"relay=(?P<relay>[^,\s]+),(?: conn_use=\d{1,10},)?(?: delay=(?P<delay>[\d.]{1,20}),)?"
+    r"(?: delays=(?P<delays>[\d./]{1,80}),)?(?: (?!dsn=)[a-z_]{1,20}=[^,\s]*,){0,8} "
     r"(?:dsn=(?P<dsn>\d\.\d{1,3}\.\d{1,3}), )?status=(?P<status>[A-Za-z-]{1,40})(?: \((?P<text>.*))?\s*$"
 )
 _DELIVERY = re.compile(_DELIVERY_BODY)
 # Fast paths for the two most frequent kinds of line: header and payload in one match.
 _DELIVERY_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _DELIVERY_BODY),
                    re.compile(_RFC3339_STAMP + _PROGRAM + _DELIVERY_BODY))
-_QMGR_BODY = _QID + r": (?:from=<(?P<from>[^>]{0,512})>, size=|(?P<removed>removed)\s*$)"
+_QMGR_BODY = _QID + r": (?:from=<(?P<from>[^>]{0,512})>, size=(?P<size>\d{1,20})|(?P<removed>removed)\s*$)"
 _QMGR_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _QMGR_BODY),
                re.compile(_RFC3339_STAMP + _PROGRAM + _QMGR_BODY))
+# smtpd's "QUEUEID: client=host[ip]" (a message arrives: pflogsumm's "received"), header and payload at once
+_ARRIVAL_BODY = _QID + r": client=(?P<client>[^,\s]{1,400})"
+_ARRIVAL_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _ARRIVAL_BODY),
+                  re.compile(_RFC3339_STAMP + _PROGRAM + _ARRIVAL_BODY))
+# The other lines that give events, found without parsing the header: Postfix's own messages, cleanup's
+# and smtpd's actions, pickup's arrivals; postscreen and master lines are told by their program name.
+_EVENT_WORDS = re.compile(
+    r"\]: (?:(?:warning|error|fatal|panic): |[0-9A-Za-z]{5,20}: (?:uid=|sender=|hold: |discard: |warning: ))"
+)
+_TLS_ESTABLISHED = " TLS connection established "
 #: Delivery statuses that are outcomes; ``deliverable``/``undeliverable`` are address-verification probes.
 DELIVERY_STATUSES = frozenset({"sent", "deferred", "bounced", "expired"})
 #: ``soft_bounce = yes`` logs a bounce it turned into a deferral as SOFTBOUNCE: the mail stays queued.
 STATUS_ALIASES = {"SOFTBOUNCE": "deferred"}
-_QMGR_FROM = re.compile(_QID + r": from=<(?P<from>[^>]{0,512})>")
+_QMGR_FROM = re.compile(_QID + r": from=<(?P<from>[^>]{0,512})>(?:, size=(?P<size>\d{1,20}))?")
 _REMOVED = re.compile(_QID + r": removed")
 _REJECT = re.compile(
     r"(?:(?P<qid>NOQUEUE|[0-9A-Za-z]{5,20}): )?(?P<kind>reject|milter-reject|proxy-reject): "
@@ -76,6 +89,22 @@ _REJECT = re.compile(
 _ENVELOPE_FROM = re.compile(r"[;,] from=<([^>]{0,512})>")
 _ENVELOPE_TO = re.compile(r"(?:[;,]|>) to=<([^>]{0,512})>")
 _ENVELOPE_START = re.compile(r"; (?:from|to|proto)=")
+# SASL failures: "warning: unknown[192.0.2.1]: SASL LOGIN authentication failed: ..., sasl_username=u"
+_SASL = re.compile(r"[^\s\[]{0,300}\[([^\]]{1,100})\](?::\d{1,5})?: SASL [^\s]{1,40} authentication failed")
+_SASL_USER = re.compile(r"sasl_username=([^\s,]{1,200})")
+#: Actions that pflogsumm counts (reject warnings, holds, discards), and the content that cleanup's are for.
+_ACTIONS = {"reject_warning": "reject_warnings", "warning": "reject_warnings", "hold": "held",
+            "discard": "discarded"}
+_CONTENT = ("header ", "body ", "END-OF-MESSAGE ")
+# postscreen's verdicts on a client ("PREGREET 11 after 0.1 from [192.0.2.1]:4242: EHLO x")
+_POSTSCREEN = re.compile(
+    r"(PREGREET|DNSBL rank|HANGUP|COMMAND PIPELINING|PASS OLD|PASS NEW|CONNECT|DISCONNECT|BARE NEWLINE|"
+    r"NON-SMTP COMMAND|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|(?:WHITE|ALLOW|BLACK|DENY)LIST(?:ED| VETO))"
+    r"\b[^\[]{0,200}\[([^\]]{1,100})\]"
+)
+_POSTSCREEN_ROUTINE = {"CONNECT from": "CONNECT", "PASS OLD": "PASS OLD", "PASS NEW": "PASS NEW",
+                       "DISCONNECT": "DISCONNECT"}
+_POSTSCREEN_GOOD = frozenset({"PASS OLD", "PASS NEW", "CONNECT", "DISCONNECT", "WHITELISTED", "ALLOWLISTED"})
 
 # What a delivery agent says when there was no SMTP reply, and the seed's category for it.
 _REMOTE_REPLY = re.compile(
@@ -242,18 +271,36 @@ def parse_reply(text: str) -> Reply:
     return NO_REPLY
 
 
-class _Parser:
-    """State of one log input: in-flight senders by queue id, the clock, the tally."""
+def _hour(time: datetime | None) -> datetime | None:
+    """The hour of ``time`` (naive; an instant with an offset as UTC), the key of the event counts."""
+    if time is None:
+        return None
+    if time.tzinfo is not None:
+        time = time.astimezone(UTC)
+    return datetime(time.year, time.month, time.day, time.hour)
 
-    def __init__(self, source: Input, tally: Tally, senders: dict[tuple[str, str], str] | None = None
-                 ) -> None:
+
+class _Parser:
+    """State of one log input: in-flight senders and sizes by queue id, the clock, the tally.
+
+    ``carry`` (shared by the inputs of one run) holds the senders, sizes and arrivals in flight;
+    a byte range (``ranged``) starts with none and keeps its unmatched qmgr lines for the caller.
+    """
+
+    def __init__(self, source: Input, tally: Tally, carry: dict[str, Any] | None = None,
+                 ranged: bool = False) -> None:
+        carry = {} if carry is None else carry
         self.name = source.name
         self.tally = tally
         self.clock = _Clock(source.mtime)
-        self.senders: dict[tuple[str, str], str] = {} if senders is None else senders
+        self.senders: dict[tuple[str, str], str] = carry.setdefault("senders", {})
+        self.sizes: dict[tuple[str, str], int] = carry.setdefault("sizes", {})
+        self.traffic = tally.traffic = Traffic(arrived=carry.setdefault("arrived", {}),
+                                               unmatched={} if ranged else None)
         self.unknown_removed: set[tuple[str, str]] = set()
-        self._last_stamp = ""
+        self._last_stamp = self._hour_text = ""
         self._last_time: datetime | None = None
+        self._hour: datetime | None = None
         self.handlers: dict[str, Callable[[re.Match[str], str, str, str], Record | None]] = {
             **{agent: self.delivery for agent in DELIVERY_AGENTS},
             "smtpd": self.reject, "postscreen": self.reject, "cleanup": self.reject,
@@ -274,6 +321,8 @@ class _Parser:
         classic, rfc3339, handlers = _CLASSIC.match, _RFC3339.match, self.handlers
         delivery_classic, delivery_rfc3339 = (pattern.match for pattern in _DELIVERY_LINES)
         qmgr_classic, qmgr_rfc3339 = (pattern.match for pattern in _QMGR_LINES)
+        arrival_classic, arrival_rfc3339 = (pattern.match for pattern in _ARRIVAL_LINES)
+        event_words, tls, postscreen = _EVENT_WORDS.search, self.traffic.tls, self.traffic.postscreen
         lineno = first_line - 1
         for lineno, line in enumerate(lines, first_line):
             if "status=" in line:
@@ -292,9 +341,30 @@ class _Parser:
                     self._queue_bookkeeping(q)
                     continue
             elif "reject" not in line:
-                # cheap prefilter: no delivery, reject or queue-manager line can lack all three
-                tally.noise += 1
-                continue
+                # cheap prefilter: a line that is no delivery, reject or queue-manager line is noise
+                # unless it holds one of the words of an event (warnings, arrivals, postscreen, ...)
+                at = line.find(_TLS_ESTABLISHED)
+                if at >= 0:  # "<trust> TLS connection established to|from ...", by direction and trust
+                    tls[("outbound" if line.startswith("to ", at + 28) else "inbound",
+                         line[line.rfind(" ", 0, at) + 1 : at][:20])] += 1
+                    tally.noise += 1
+                    continue
+                if ": client=" in line:
+                    a = arrival_classic(line) or arrival_rfc3339(line)
+                    if a is not None and a.group("prog").endswith("/smtpd"):
+                        self._arrival(a)
+                        continue
+                elif "postscreen[" in line:
+                    # its routine lines (a connection, a pass, a disconnection) are counted unparsed
+                    at = line.find("]: ") + 3
+                    routine = _POSTSCREEN_ROUTINE.get(line[at : line.find(" [", at)])
+                    if routine is not None:
+                        postscreen[routine] += 1
+                        tally.noise += 1
+                        continue
+                elif not (event_words(line) or "master[" in line):
+                    tally.noise += 1
+                    continue
             m = classic(line) or rfc3339(line)
             if m is None:
                 if line.strip():
@@ -306,7 +376,8 @@ class _Parser:
                 continue
             prog = m.group("prog")
             daemon = prog.rpartition("/")[2]
-            handler = handlers.get(daemon) if "/" in prog or daemon in POSTFIX_DAEMONS else None
+            handler = (handlers.get(daemon, self.event) if "/" in prog or daemon in POSTFIX_DAEMONS
+                       else None)
             if handler is None:
                 tally.noise += 1
                 if len(tally.noise_kinds) < 200 or prog in tally.noise_kinds:
@@ -320,13 +391,78 @@ class _Parser:
             yield record
         tally.read += lineno - first_line + 1
 
+    def _count(self, kind: str, m: re.Match[str]) -> None:
+        """One event of ``kind`` in the hour of line ``m``: a classic stamp's text up to the hour is
+        cached, so that a datetime is made once an hour rather than once a line."""
+        if "mon" in m.re.groupindex:
+            text = m.string[: m.start("hms") + 2]
+            if text != self._hour_text:
+                self._hour_text, self._hour = text, _hour(self.time(m))
+            hour = self._hour
+        else:  # RFC 3339: the offset decides the hour (as UTC)
+            hour = _hour(self.time(m))
+        self.traffic.events[(kind, hour)] += 1
+
     def _noise(self, kind: str) -> None:
         self.tally.noise += 1
         self.tally.noise_kinds[kind] += 1
 
+    def _used(self, kind: str) -> None:
+        self.tally.used += 1
+        self.tally.events[kind] += 1
+
+    def _arrival(self, a: re.Match[str]) -> None:
+        """smtpd's ``client=`` line: a message arrived (pflogsumm's "received"), from the client's domain."""
+        self.traffic.arrived[(a.group("host"), a.group("qid"))] = client_domain(a.group("client"))
+        self._count("received", a)
+        self.tally.noise += 1
+
+    def event(self, m: re.Match[str], msg: str, prog: str, where: str) -> None:
+        """A Postfix line that gives no record: Postfix's own warnings and errors, reject warnings,
+        holds and discards, arrivals (smtpd ``client=``, pickup), master and postscreen messages."""
+        traffic, daemon = self.traffic, prog.rpartition("/")[2]
+        first, _, text = msg.partition(": ")
+        if first in LEVELS:
+            self._used(first)
+            traffic.health_line(first, daemon, rule_text(text[:500]), text, self.time(m))
+            if "authentication failed" in text:
+                sasl = _SASL.match(text)
+                if sasl is not None:
+                    traffic.sasl_ips[sasl.group(1)] += 1
+                    user = _SASL_USER.search(text, sasl.end())
+                    if user is not None:
+                        traffic.sasl_users[user.group(1)] += 1
+            return
+        action, _, rest = text.partition(": ")
+        counted = _ACTIONS.get(action)
+        if counted is not None and (rest.startswith(_CONTENT) if daemon == "cleanup"
+                                    else action != "warning"):
+            self._used(action)
+            self._count(counted, m)
+        elif daemon == "smtpd" and text.startswith("client="):
+            traffic.arrived[(m.group("host"), first)] = client_domain(text[7:].partition(",")[0])
+            self._count("received", m)
+            self._noise(prog)
+        elif daemon == "pickup" and text.startswith(("uid=", "sender=")):
+            traffic.arrived[(m.group("host"), first)] = "pickup"
+            self._count("received", m)
+            self._noise(prog)
+        elif daemon == "master":
+            self._used("master")
+            traffic.master[msg[:120]] += 1
+        else:
+            if daemon == "postscreen":
+                result = _POSTSCREEN.match(msg)
+                if result is not None:
+                    name = result.group(1)
+                    traffic.postscreen[name] += 1
+                    if name not in _POSTSCREEN_GOOD:
+                        traffic.postscreen_clients[result.group(2)] += 1
+            self._noise(prog)
+
     def delivery(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
         if " status=" not in msg:
-            self._noise(prog)
+            self.event(m, msg, prog, where)
             return None
         d = _DELIVERY.match(msg)
         if d is None:
@@ -335,20 +471,26 @@ class _Parser:
         return self._delivery(m, d, prog, where)
 
     def _queue_bookkeeping(self, q: re.Match[str]) -> None:
-        """A qmgr ``from=`` line (remember the sender) or ``removed`` line (forget it)."""
+        """A qmgr ``from=`` line (remember the sender and size) or ``removed`` line (forget them)."""
         host, qid, removed, sender, prog = q.group("host", "qid", "removed", "from", "prog")
+        key = (host, qid)
         if removed:
-            if self.senders.pop((host, qid), None) is None:
-                self.unknown_removed.add((host, qid))
+            self.sizes.pop(key, None)
+            if self.senders.pop(key, None) is None:
+                self.unknown_removed.add(key)
         else:
-            self.senders[(host, qid)] = sender
+            size = self.sizes[key] = int(q.group("size"))
+            self.senders[key] = sender
+            traffic = self.traffic
+            if traffic.arrived or traffic.unmatched is not None:
+                traffic.queued(key, sender, size)
         self.tally.noise += 1
         self.tally.noise_kinds[prog] += 1
 
     def _delivery(self, m: re.Match[str], d: re.Match[str], prog: str, where: str) -> Record | None:
         """The record of a delivery line: ``m`` holds the header, ``d`` the payload (often the same)."""
-        qid, recipient, orig_to, relay, enhanced, status, text = d.group(
-            "qid", "to", "orig", "relay", "dsn", "status", "text"
+        qid, recipient, orig_to, relay, enhanced, status, text, delay, delays = d.group(
+            "qid", "to", "orig", "relay", "dsn", "status", "text", "delay", "delays"
         )
         text = _status_text(text)
         status = STATUS_ALIASES.get(status, status)
@@ -365,21 +507,25 @@ class _Parser:
         # Positional, in Record's field order (twice as fast as keywords on the hottest path):
         # time, host, queue_id, sender, recipient, domain, status, smtp_code, enhanced_code, code_class,
         # diagnostic, remote_mta, reason, hard, source, parser, remote_ip, transport, smtp_command,
-        # category, rule, message_id, orig_from, orig_to
+        # category, rule, message_id, orig_from, orig_to, subject, pattern, reporting_mta, sisimai_reason,
+        # size, delay, delays
+        key = (host, qid)
         return Record(
-            self.time(m), host, qid, self.senders.get((host, qid)), recipient, _domain(recipient),
+            self.time(m), host, qid, self.senders.get(key), recipient, _domain(recipient),
             status, smtp_code, enhanced, code_class(enhanced, smtp_code),
             text or None, remote_mta, None, None, where, NAME, remote_ip, prog.rpartition("/")[2], command,
-            category, None, None, None, orig_to,
+            category, None, None, None, orig_to, None, None, None, None,
+            self.sizes.get(key), float(delay) if delay else None, delays,
         )
 
     def qmgr(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
         sender_m = _QMGR_FROM.match(msg)
         host = m.group("host")
         if sender_m is not None:
-            qid, sender = sender_m.group("qid"), sender_m.group("from")
+            qid, sender, size = sender_m.group("qid", "from", "size")
             if "status=expired" in msg:
                 self.senders.pop((host, qid), None)
+                self.sizes.pop((host, qid), None)
                 return Record(
                     time=self.time(m), host=host, queue_id=qid, sender=sender, recipient=None,
                     domain=None, status="expired", smtp_code=None, enhanced_code=None,
@@ -388,22 +534,29 @@ class _Parser:
                     transport=prog.rpartition("/")[2],
                 )
             self.senders[(host, qid)] = sender
+            if size is not None:
+                self.sizes[(host, qid)] = int(size)
+                self.traffic.queued((host, qid), sender, int(size))
             self._noise(prog)
             return None
         removed = _REMOVED.match(msg)
         if removed is not None:
             key = (host, removed.group("qid"))
+            self.sizes.pop(key, None)
             if self.senders.pop(key, None) is None:
                 self.unknown_removed.add(key)
         elif "status=" in msg:
             self.tally.add_unparsed(where, msg)
+            return None
+        else:
+            self.event(m, msg, prog, where)
             return None
         self._noise(prog)
         return None
 
     def reject(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
         if "reject: " not in msg:
-            self._noise(prog)
+            self.event(m, msg, prog, where)
             return None
         r = _REJECT.match(msg)
         if r is None:
@@ -412,7 +565,9 @@ class _Parser:
                 return self._content_reject(m, msg, prog, where)
             self.tally.add_unparsed(where, msg)
             return None
-        text = r.group("text")
+        text, kind, command = r.group("text", "kind", "cmd")
+        if kind == "reject" or (prog.endswith("cleanup") and command == "END-OF-MESSAGE"):
+            self._count("rejected", m)  # what pflogsumm counts as rejected
         sender, recipient = _ENVELOPE_FROM.search(text), _ENVELOPE_TO.search(text)
         start = _ENVELOPE_START.search(text)
         reply = (text[: start.start()] if start else text).strip()
@@ -431,6 +586,7 @@ class _Parser:
 
     def _content_reject(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
         qid, _, rest = msg.partition(": reject: ")
+        self._count("rejected", m)
         sender, to = _ENVELOPE_FROM.search(rest), _ENVELOPE_TO.search(rest)
         reply = rest.rpartition(": ")[2] if to else rest
         smtp_code, enhanced = find_reply(reply[:64])
@@ -481,10 +637,9 @@ def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> I
     ``carry`` is shared by the inputs of one run: the senders in flight at the end of one log
     (``mail.log.1``) give their sender to the deliveries logged in the next (``mail.log``).
     """
-    senders = None if carry is None else carry.setdefault("senders", {})
     with source.open() as raw:
         text = io.TextIOWrapper(line_capped(raw), encoding="utf-8", errors="replace", newline=None)
-        yield from _Parser(source, tally, senders).run(iter(text), source.first_unit)
+        yield from _Parser(source, tally, carry).run(iter(text), source.first_unit)
     check_recognised(source, tally)
 
 
@@ -496,7 +651,7 @@ class Chunk:
     """
 
     def __init__(self, source: Input, tally: Tally, data: bytes, first_line: int) -> None:
-        self.parser = _Parser(source, tally)
+        self.parser = _Parser(source, tally, ranged=True)
         self.data, self.first_line = data, first_line
 
     def records(self) -> Iterator[Record]:
@@ -507,6 +662,10 @@ class Chunk:
     @property
     def senders(self) -> dict[tuple[str, str], str]:
         return self.parser.senders
+
+    @property
+    def sizes(self) -> dict[tuple[str, str], int]:
+        return self.parser.sizes
 
     @property
     def unknown_removed(self) -> set[tuple[str, str]]:
