@@ -38,8 +38,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     # the report: every grouping above, the parser for its bounce-message section, and the log
     # columns of its traffic section
     "report": ("time", "status", "hard", "parser", "code_class", "enhanced_code", "smtp_code", "category",
-               "domain", "reason", "rule", "diagnostic", "pattern", "remote_mta", "source", "host", "queue_id",
-               "sender", "recipient", "size", "delay", "delays", "remote_ip"),
+               "domain", "reason", "rule", "diagnostic", "pattern", "remote_mta", "source", "host",
+               "queue_id", "sender", "recipient", "size", "delay", "delays", "remote_ip"),
 }
 #: ``by_code(kind)``: the grouping of each kind of code.
 CODE_KINDS = ("enhanced", "reply", "class")
