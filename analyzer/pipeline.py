@@ -63,7 +63,7 @@ def read_frame(
 
     carry: dict[str, Any] = {}  # state one input hands to the next (Postfix senders in flight)
     if store is not None:
-        carry["senders"] = store.senders_in_flight()
+        carry["senders"], carry["sizes"] = store.in_flight()
         carry["first_sight"] = store.first_sight
     for whole in open_inputs(_specs(inputs), sniff):
         earlier = Tally(source=whole.name, kind=whole.kind, unit=BY_NAME[whole.kind].UNIT)
@@ -90,7 +90,7 @@ def read_frame(
         if by_offset is not None and source.path is not None and source.path.is_file():
             by_offset.read_up_to(source, tally)
     if store is not None:
-        store.keep_in_flight(carry.get("senders", {}))
+        store.keep_in_flight(carry.get("senders", {}), carry.get("sizes", {}))
     run_pending()
     if not frames:
         return _to_frame([])

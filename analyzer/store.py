@@ -46,7 +46,7 @@ CREATE TABLE files (
   device INTEGER, inode INTEGER, compressed INTEGER NOT NULL, size INTEGER NOT NULL,
   offset INTEGER NOT NULL, units INTEGER NOT NULL, first_read TEXT NOT NULL, last_read TEXT NOT NULL);
 CREATE INDEX files_by_head ON files (head_len, head_hash);
-CREATE TABLE in_flight (host TEXT NOT NULL, queue_id TEXT NOT NULL, sender TEXT NOT NULL,
+CREATE TABLE in_flight (host TEXT NOT NULL, queue_id TEXT NOT NULL, sender TEXT, size INTEGER,
   since TEXT NOT NULL, PRIMARY KEY (host, queue_id));
 CREATE TABLE messages (key TEXT PRIMARY KEY, seen TEXT NOT NULL);
 CREATE TABLE suppression (address TEXT PRIMARY KEY, reason TEXT NOT NULL, first_seen TEXT NOT NULL,
@@ -149,27 +149,33 @@ class Store:
                 (*values, known.id))
 
     # -- queue ids in flight and bounce messages ----------------------------------------------
-    def senders_in_flight(self) -> dict[tuple[str, str], str]:
-        """The Postfix senders whose delivery an earlier run had not yet seen."""
-        return {(host, qid): sender for host, qid, sender in
-                self.db.execute("SELECT host, queue_id, sender FROM in_flight")}
+    def in_flight(self) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], int]]:
+        """The Postfix senders and message sizes of queue ids whose delivery an earlier run had not
+        yet seen (the ``carry`` of :mod:`analyzer.formats.postfix_log`)."""
+        senders, sizes = {}, {}
+        for host, qid, sender, size in self.db.execute("SELECT host, queue_id, sender, size FROM in_flight"):
+            if sender is not None:
+                senders[(host, qid)] = sender
+            if size is not None:
+                sizes[(host, qid)] = size
+        return senders, sizes
 
-    def keep_in_flight(self, senders: dict[tuple[str, str], str]) -> None:
-        """Keep the senders still in flight after this run; those older than :data:`IN_FLIGHT_DAYS`
+    def keep_in_flight(self, senders: dict[tuple[str, str], str], sizes: dict[tuple[str, str], int]) -> None:
+        """Keep the queue ids still in flight after this run; those older than :data:`IN_FLIGHT_DAYS`
         are dropped and counted in ``dropped_in_flight``."""
         rows = self.db.execute("SELECT host, queue_id, since FROM in_flight")
         since = {(host, qid): first for host, qid, first in rows}
         oldest = (self.started - timedelta(days=IN_FLIGHT_DAYS)).isoformat(timespec="seconds")
         now = _now()
         kept = []
-        for key, sender in senders.items():
+        for key in senders.keys() | sizes.keys():
             first = since.get(key, now)
             if first < oldest:
                 self.dropped_in_flight += 1
             else:
-                kept.append((*key, sender, first))
+                kept.append((*key, senders.get(key), sizes.get(key), first))
         self.db.execute("DELETE FROM in_flight")
-        self.db.executemany("INSERT INTO in_flight VALUES (?, ?, ?, ?)", kept)
+        self.db.executemany("INSERT INTO in_flight VALUES (?, ?, ?, ?, ?)", kept)
 
     def dropped_warning(self) -> str:
         """What :meth:`keep_in_flight` dropped, in one line."""

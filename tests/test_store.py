@@ -43,13 +43,14 @@ def run_json(tmp_path: Path, *inputs: Path | str, state: Path) -> dict:
 
 
 def run_csv(tmp_path: Path, *inputs: Path | str, state: Path | None, name: str) -> list[tuple]:
-    """The records of one run, as CSV rows (time, host, queue id, sender, recipient, status, source)."""
+    """The records of one run, as CSV rows (time, host, queue id, sender, recipient, status, diagnostic,
+    size)."""
     out = tmp_path / f"{name}.csv"
     extra = ["--state", str(state)] if state is not None else []
     night(*map(str, inputs), *extra, "--csv", str(out))
     with open(out, newline="") as handle:
-        return [(r["time"], r["host"], r["queue_id"], r["sender"], r["recipient"], r["status"], r["diagnostic"])
-                for r in csv.DictReader(handle)]
+        return [(r["time"], r["host"], r["queue_id"], r["sender"], r["recipient"], r["status"], r["diagnostic"],
+                 r["size"]) for r in csv.DictReader(handle)]
 
 
 @pytest.fixture
@@ -172,6 +173,7 @@ def test_senders_in_flight_cross_nights(tmp_path: Path, generate) -> None:
     whole = run_csv(tmp_path, log_path, state=None, name="whole")
     assert sorted(nights) == sorted(whole)
     assert sum(1 for row in nights if row[3]) == sum(1 for row in whole if row[3])
+    assert sum(1 for row in nights if row[7]) == sum(1 for row in whole if row[7]) > 0  # sizes too
     in_flight = sqlite3.connect(state).execute("SELECT count(*) FROM in_flight").fetchone()[0]
     assert in_flight > 0  # some messages were still queued at the end
 
