@@ -383,6 +383,7 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         "sasl_ips": _top(traffic.sasl_ips, top, "ip") if traffic else [],
         "sasl_users": _top(traffic.sasl_users, top, "user") if traffic else [],
         "sasl_failures": sum(traffic.sasl_ips.values()) if traffic else 0,
+        "sasl_clients": len(traffic.sasl_ips) if traffic else 0,
         "postscreen": _top(traffic.postscreen, 20, "result") if traffic else [],
         "postscreen_clients": _top(traffic.postscreen_clients, top, "ip") if traffic else [],
         "tls": [{"direction": d, "trust": t, "count": n} for (d, t), n in sorted(tls.items())],

@@ -202,6 +202,7 @@ def test_sasl_failures_by_ip_and_user_from_the_corpus(tmp_path: Path) -> None:
     lines = [line + "\n" for line in corpus.splitlines() if "authentication failed" in line and line[:1] != "#"]
     traffic, _ = traffic_of_lines(tmp_path, lines)
     assert traffic["sasl_failures"] == len(lines) > 5
+    assert traffic["sasl_clients"] == len({re.search(r"\[([^\]]+)\](?::\d+)?: SASL", line).group(1) for line in lines})
     by_ip = {row["ip"]: row["count"] for row in traffic["sasl_ips"]}
     assert by_ip["1.1.1.1"] >= 2 and by_ip["192.0.2.152"] == 1
     assert {"user": "admin", "count": 1} in traffic["sasl_users"]

@@ -69,12 +69,17 @@ _QMGR_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _QMGR_BODY),
 _ARRIVAL_BODY = _QID + r": client=(?P<client>[^,\s]{1,400})"
 _ARRIVAL_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _ARRIVAL_BODY),
                   re.compile(_RFC3339_STAMP + _PROGRAM + _ARRIVAL_BODY))
-# The other lines that give events, found without parsing the header: Postfix's own messages, cleanup's
-# and smtpd's actions, pickup's arrivals; postscreen and master lines are told by their program name.
-_EVENT_WORDS = re.compile(
-    r"\]: (?:(?:warning|error|fatal|panic): |[0-9A-Za-z]{5,20}: (?:uid=|sender=|hold: |discard: |warning: ))"
+# What follows the "[pid]: " of the other lines that give something (one search, from the literal "]: "):
+# Postfix's own messages, TLS connections, postscreen's routine lines (counted on the spot), arrivals and
+# the actions of cleanup and smtpd after a queue id, postscreen's verdicts, master's messages.
+_INTERESTING = re.compile(
+    r"\]: (?:(?P<level>warning|error|fatal|panic): "
+    r"|(?P<trust>Anonymous|Untrusted|Trusted|Verified) TLS connection established (?P<direction>to|from) "
+    r"|(?P<routine>CONNECT from|PASS OLD|PASS NEW|DISCONNECT) \["
+    r"|[0-9A-Za-z]{5,20}: (?P<queued>client=|uid=|sender=|hold: |discard: |warning: )"
+    r"|(?:PREGREET|DNSBL rank|HANGUP|COMMAND|BARE NEWLINE|NON-SMTP|WHITELIST|ALLOWLIST|BLACKLIST|DENYLIST)"
+    r"|(?:daemon started|reload|terminating on signal))"
 )
-_TLS_ESTABLISHED = " TLS connection established "
 #: Delivery statuses that are outcomes; ``deliverable``/``undeliverable`` are address-verification probes.
 DELIVERY_STATUSES = frozenset({"sent", "deferred", "bounced", "expired"})
 #: ``soft_bounce = yes`` logs a bounce it turned into a deferral as SOFTBOUNCE: the mail stays queued.
@@ -322,7 +327,7 @@ class _Parser:
         delivery_classic, delivery_rfc3339 = (pattern.match for pattern in _DELIVERY_LINES)
         qmgr_classic, qmgr_rfc3339 = (pattern.match for pattern in _QMGR_LINES)
         arrival_classic, arrival_rfc3339 = (pattern.match for pattern in _ARRIVAL_LINES)
-        event_words, tls, postscreen = _EVENT_WORDS.search, self.traffic.tls, self.traffic.postscreen
+        interesting, tls, postscreen = _INTERESTING.search, self.traffic.tls, self.traffic.postscreen
         lineno = first_line - 1
         for lineno, line in enumerate(lines, first_line):
             if "status=" in line:
@@ -343,28 +348,24 @@ class _Parser:
             elif "reject" not in line:
                 # cheap prefilter: a line that is no delivery, reject or queue-manager line is noise
                 # unless it holds one of the words of an event (warnings, arrivals, postscreen, ...)
-                at = line.find(_TLS_ESTABLISHED)
-                if at >= 0:  # "<trust> TLS connection established to|from ...", by direction and trust
-                    tls[("outbound" if line.startswith("to ", at + 28) else "inbound",
-                         line[line.rfind(" ", 0, at) + 1 : at][:20])] += 1
+                e = interesting(line)
+                if e is None:
                     tally.noise += 1
                     continue
-                if ": client=" in line:
+                found = e.lastgroup
+                if found == "direction":  # "<trust> TLS connection established to|from ...": counted
+                    tls[("outbound" if e.group("direction") == "to" else "inbound", e.group("trust"))] += 1
+                    tally.noise += 1
+                    continue
+                if found == "routine":  # postscreen's CONNECT, PASS OLD/NEW, DISCONNECT: counted
+                    postscreen[_POSTSCREEN_ROUTINE[e.group("routine")]] += 1
+                    tally.noise += 1
+                    continue
+                if found == "queued" and e.group("queued") == "client=":
                     a = arrival_classic(line) or arrival_rfc3339(line)
                     if a is not None and a.group("prog").endswith("/smtpd"):
                         self._arrival(a)
                         continue
-                elif "postscreen[" in line:
-                    # its routine lines (a connection, a pass, a disconnection) are counted unparsed
-                    at = line.find("]: ") + 3
-                    routine = _POSTSCREEN_ROUTINE.get(line[at : line.find(" [", at)])
-                    if routine is not None:
-                        postscreen[routine] += 1
-                        tally.noise += 1
-                        continue
-                elif not (event_words(line) or "master[" in line):
-                    tally.noise += 1
-                    continue
             m = classic(line) or rfc3339(line)
             if m is None:
                 if line.strip():
