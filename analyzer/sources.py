@@ -186,6 +186,19 @@ def rotation_order(path: Path) -> tuple[str, str, int, int, str]:
     return (str(path.parent), match.group("stem"), 2, 0, path.name)
 
 
+def oldest_rotation_first(specs: list[str]) -> list[str]:
+    """``specs`` with the named files of one log's rotations oldest first, where the first of them
+    stands (a shell's ``mail.log*`` gives ``mail.log mail.log.1 mail.log.2.gz``, newest first)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for spec in specs:
+        if spec != "-" and os.path.isfile(spec):
+            groups.setdefault(rotation_order(Path(spec))[:2], []).append(spec)
+    ordered = {key: iter(sorted(group, key=lambda spec: rotation_order(Path(spec))))
+               for key, group in groups.items()}
+    return [next(ordered[rotation_order(Path(spec))[:2]]) if spec != "-" and os.path.isfile(spec) else spec
+            for spec in specs]
+
+
 @dataclass(frozen=True)
 class Found:
     """A file found inside a directory (not named by the user), and why it cannot be read if it cannot."""
@@ -201,7 +214,7 @@ def expand(specs: list[str]) -> Iterator[str | Path | Found]:
     """
     if specs.count("-") > 1:
         raise InputError("-: standard input can be read only once; name it once")
-    for spec in specs:
+    for spec in oldest_rotation_first(specs):
         if spec == "-":
             yield "-"
             continue

@@ -197,6 +197,26 @@ def test_rotated_logs_come_oldest_first() -> None:
                        "mail.log-20261128", "mail.log", "messages"]
 
 
+def test_rotations_named_newest_first_are_read_oldest_first(tmp_path: Path) -> None:
+    """A shell's mail.log* names mail.log before mail.log.1: the rotations are still read oldest first,
+    so the sender of a message queued before the rotation reaches its delivery after it."""
+    from analyzer.sources import oldest_rotation_first
+
+    for name in ("mail.log", "mail.log.1", "mail.log.2.gz", "other.log"):
+        (tmp_path / name).write_text("x\n")
+    named = [str(tmp_path / n) for n in ("mail.log", "mail.log.1", "other.log", "mail.log.2.gz")]
+    assert [Path(p).name for p in oldest_rotation_first(["-", *named])] == [
+        "-", "mail.log.2.gz", "mail.log.1", "other.log", "mail.log"]
+    older, newer = tmp_path / "mail.log.1", tmp_path / "mail.log"
+    older.write_text("Mar  1 00:00:01 mx postfix/qmgr[2]: 9F9AD90ED8: from=<alice@example.org>, size=10, nrcpt=1 "
+                     "(queue active)\n")
+    newer.write_text("Mar  1 00:00:02 mx postfix/smtp[3]: 9F9AD90ED8: to=<bob@example.net>, relay=mx.example.net"
+                     "[192.0.2.7]:25, delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (250 ok)\n")
+    csv_path = tmp_path / "r.csv"
+    assert run(str(newer), str(older), "--csv", str(csv_path), "-q").exit_code == 0
+    assert "alice@example.org" in csv_path.read_text()
+
+
 @pytest.mark.parametrize("args", [
     ["--csv", "{d}/same", "--html", "{d}/same"],
     ["--csv", "{log}"],
