@@ -229,8 +229,7 @@ class Classifier:
         self._commands: dict[str, str] = rules.get("commands", {})
         self._hard = frozenset(rules.get("hard", ()))
         self._hard_when_permanent = frozenset(rules.get("hard_when_permanent", ()))
-        self.decide = lru_cache(maxsize=65536)(self._decide)
-        self._providers_of = lru_cache(maxsize=16384)(self._select_providers)
+        self._caches()
         # provider decisions by (known providers, or remote MTA, domain and reporting MTA when none,
         # command, normalised text): ids and numbers do not change them
         self._provided: dict[tuple[str | None, ...], tuple[str, str] | None] = {}
@@ -304,6 +303,22 @@ class Classifier:
             if p.hosts.search(hosts)
             or (reporter and p.reporters is not None and p.reporters.search(reporter))
         )
+
+    def _caches(self) -> None:
+        """The decisions cached per distinct input (not pickled: a worker of another process builds
+        its own)."""
+        self.decide = lru_cache(maxsize=65536)(self._decide)
+        self._providers_of = lru_cache(maxsize=16384)(self._select_providers)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for cache in ("decide", "_providers_of"):
+            state.pop(cache, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._caches()
 
     def _decide(
         self,

@@ -28,6 +28,7 @@ from .sources import Found, InputError, expand
 
 if TYPE_CHECKING:
     from .alerts import Alert
+    from .dask_engine import Engine
     from .store import Store
 
 EXIT_USAGE = 2
@@ -176,6 +177,12 @@ def main() -> None:
 @click.option("--max-expand", type=click.IntRange(0), default=sources.MAX_EXPAND, show_default=True,
               help="Stop reading a compressed input that expands more than this many times its size "
                    "(0: no limit).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where large plain inputs are parsed: local processes, or a Dask cluster (needs the "
+                   "'dask' extra; inputs at the same path on every worker).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="The Dask scheduler to use (tcp://host:8786); without it --engine dask starts a local "
+                   "cluster of --jobs workers.")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False),
               help="An SQLite state store (created when missing): read only what earlier runs with "
                    "this store have not read, and remember what this run read (see the README).")
@@ -193,8 +200,8 @@ def main() -> None:
 def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
          csv_raw: bool, json_path: str | None, parquet_path: str | None, top: int, lang: str,
          hints_file: str | None, redact_addresses: bool, jobs: int | None, max_expand: int,
-         state_path: str | None, since: Any, until: Any, suppress_path: str | None, fail_on: tuple[str, ...],
-         quiet: bool) -> None:
+         engine: str, scheduler: str | None, state_path: str | None, since: Any, until: Any,
+         suppress_path: str | None, fail_on: tuple[str, ...], quiet: bool) -> None:
     """Analyze logs and bounces (the default command: `analyze INPUT...`).
 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
@@ -216,10 +223,12 @@ def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, c
     hints, classifier = _knowledge(lang, hints_file)
     with ExitStack() as stack:
         store = None if state_path is None else stack.enter_context(_opened_store(state_path))
+        cluster = None if engine == "local" and scheduler is None else stack.enter_context(
+            _dask_engine(scheduler, jobs))
         fired = _analyze(inputs, store, _Outputs(html_path, text_path, csv_path, csv_raw, json_path,
                                                  parquet_path, suppress_path),
                          hints, classifier, top=top, lang=lang, redact_addresses=redact_addresses, jobs=jobs,
-                         since=since, until=until, quiet=quiet, alerts=alerts)
+                         since=since, until=until, quiet=quiet, alerts=alerts, engine=cluster)
     for line in fired:
         click.echo(f"analyze: ALERT {line}", err=True)
     if fired:
@@ -254,6 +263,23 @@ class _Outputs:
 
 
 @contextmanager
+def _dask_engine(scheduler: str | None, jobs: int | None) -> Iterator[Engine]:
+    """A Dask engine for the run, closed at its end; a missing Dask or scheduler is a usage error."""
+    try:
+        from .dask_engine import Engine
+    except ImportError as error:
+        raise UsageFailure(f"--engine dask: {error}") from None
+    try:
+        engine = Engine(scheduler, workers=jobs)
+    except InputError as error:
+        raise UsageFailure(str(error)) from None
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+@contextmanager
 def _opened_store(path: str) -> Iterator[Store]:
     from .store import StoreError, open_store
 
@@ -266,13 +292,14 @@ def _opened_store(path: str) -> Iterator[Store]:
 
 def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints: Hints,
              classifier: Classifier | None, *, top: int, lang: str, redact_addresses: bool, jobs: int | None,
-             since: Any, until: Any, quiet: bool, alerts: list[Alert]) -> list[str]:
+             since: Any, until: Any, quiet: bool, alerts: list[Alert], engine: Engine | None = None
+             ) -> list[str]:
     """Read, summarise, write every output, then commit the store (a run killed before leaves it
     as the last complete run did); the alerts that hold."""
     accounting = Accounting()
     try:
         df = read_frame(list(inputs), accounting, classifier=classifier, jobs=jobs,
-                        while_parsing=lambda: _prepare_report(lang), store=store)
+                        while_parsing=lambda: _prepare_report(lang), store=store, engine=engine)
     except InputError as error:
         raise UsageFailure(str(error)) from None
     from .frame import redact, within

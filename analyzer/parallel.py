@@ -39,6 +39,8 @@ from .traffic import Traffic
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .dask_engine import Engine
+
 #: Bytes per range: about one second of work for one core.
 CHUNK_BYTES = {postfix_log.NAME: 24 * 1024 * 1024, mailbox.NAME: 6 * 1024 * 1024}
 #: Where a range may end: after a newline (logs), before a ``From `` line after a blank line (mbox).
@@ -65,18 +67,19 @@ class Task:
 class Result:
     """What a worker sends back for one range."""
 
-    table_file: str
+    table_file: str  # "" when the table itself is sent (a worker on another machine: Dask)
     tally: Tally
     senders: dict[tuple[str, str], str] = field(default_factory=dict)
     sizes: dict[tuple[str, str], int] = field(default_factory=dict)
     unknown_removed: set[tuple[str, str]] = field(default_factory=set)
+    table: pa.Table | None = None
 
 
-def worth_splitting(source: Input, jobs: int) -> bool:
+def worth_splitting(source: Input, jobs: int, need_fork: bool = True) -> bool:
     """A plain Postfix log or LF mbox, big enough that several processes pay off."""
     if jobs < 2 or source.kind not in CHUNK_BYTES or not source.splittable or source.path is None:
         return False
-    if "fork" not in multiprocessing.get_all_start_methods():  # workers inherit the parent's state
+    if need_fork and "fork" not in multiprocessing.get_all_start_methods():  # workers inherit our state
         return False
     if source.kind == mailbox.NAME and not mailbox.splittable_mbox(source.head):
         return False
@@ -84,12 +87,19 @@ def worth_splitting(source: Input, jobs: int) -> bool:
 
 
 def parse_if_worth_it(source: Input, classifier: Classifier, jobs: int, carry: dict[str, Any],
-                      while_parsing: Callable[[], None] | None = None) -> tuple[pd.DataFrame, Tally] | None:
+                      while_parsing: Callable[[], None] | None = None, engine: Engine | None = None
+                      ) -> tuple[pd.DataFrame, Tally] | None:
     """(frame, tally) of an input parsed on several processes, or None when one process is better.
 
     A large compressed log or mbox is first decompressed to a temporary file, which can then be
-    read in ranges (decompressing costs far less than the parsing it lets run in parallel).
+    read in ranges (decompressing costs far less than the parsing it lets run in parallel). With an
+    ``engine`` (Dask), plain files are split over its workers; a compressed one is read here (a
+    temporary file is not on the workers' machines).
     """
+    if engine is not None:
+        if not worth_splitting(source, engine.cores, need_fork=False):
+            return None
+        return parse_split(source, classifier, engine.cores, carry, while_parsing, engine)
     if worth_splitting(source, jobs):
         return _split_or_none(source, classifier, jobs, carry, while_parsing)
     if not worth_spooling(source, jobs):
@@ -215,19 +225,24 @@ def _parse_range(task: Task) -> Result:
     kind = task.source.kind
     tally = Tally(source=task.source.name, kind=kind, unit=mailbox.UNIT if kind == mailbox.NAME else "lines")
     classify = (_classifier or default_classifier()).classify
-    table_file = os.path.join(task.spool, f"{task.start}.arrow")
+    table_file = os.path.join(task.spool, f"{task.start}.arrow") if task.spool else ""
     if kind == postfix_log.NAME:
         chunk = postfix_log.Chunk(task.source, tally, data, task.first)
-        _write_table(chunk.records(), classify, table_file)
-        return Result(table_file, tally, chunk.senders, chunk.sizes, chunk.unknown_removed)
-    _write_table(mailbox.parse_range(task.source, tally, data, task.first), classify, table_file)
-    return Result(table_file, tally)
+        table = _write_table(chunk.records(), classify, table_file)
+        return Result(table_file, tally, chunk.senders, chunk.sizes, chunk.unknown_removed, table=table)
+    table = _write_table(mailbox.parse_range(task.source, tally, data, task.first), classify, table_file)
+    return Result(table_file, tally, table=table)
 
 
-def _write_table(records: Iterator[Record], classify: Callable[[Record], Record], path: str) -> None:
+def _write_table(records: Iterator[Record], classify: Callable[[Record], Record], path: str
+                 ) -> pa.Table | None:
+    """The records' table written to ``path`` (None returned), or returned without a path."""
     table = to_table([classify(record) for record in records])
+    if not path:
+        return table
     with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
+    return None
 
 
 def _read_table(path: str) -> pa.Table:
@@ -237,31 +252,27 @@ def _read_table(path: str) -> pa.Table:
 
 
 def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[str, Any] | None = None,
-                while_parsing: Callable[[], None] | None = None) -> tuple[pd.DataFrame, Tally]:
+                while_parsing: Callable[[], None] | None = None, engine: Engine | None = None
+                ) -> tuple[pd.DataFrame, Tally]:
     """The records DataFrame and the tally of one large input, parsed by ``jobs`` processes.
 
     ``carry`` holds the Postfix senders in flight before this input and receives those after it;
-    ``while_parsing`` runs in this process once the workers have started.
+    ``while_parsing`` runs in this process once the workers have started; ``engine`` runs the
+    ranges elsewhere (Dask) instead of in processes forked from this one.
     """
-    context = multiprocessing.get_context("fork")
-    gc.freeze()  # the workers' collections skip what they inherit (and leave its pages shared)
     with spool_folder("analyzer-ranges-") as spool:
-        try:
-            with context.Pool(min(jobs, range_count(source, jobs)), initializer=_init,
-                              initargs=(classifier,)) as pool:
-                tasks = (dataclasses.replace(task, spool=spool) for task in plan(source, jobs))
-                parsed = pool.imap(_work, tasks, chunksize=1)
-                if while_parsing is not None:
-                    while_parsing()
-                results = list(parsed)
-        finally:
-            gc.unfreeze()
+        if engine is not None:  # another executor (Dask): the tables come back whole
+            results = list(engine.run(classifier, plan(source, jobs), while_parsing))
+        else:
+            results = _run_here(source, classifier, jobs, spool, while_parsing)
         carry = {} if carry is None else carry
         in_flight: dict[tuple[str, str], str] = carry.setdefault("senders", {})
         sizes: dict[tuple[str, str], int] = carry.setdefault("sizes", {})
         tables = []
         for result in results:
-            tables.append(_join_senders(_read_table(result.table_file), in_flight, sizes))
+            table = _read_table(result.table_file) if result.table_file else result.table
+            assert table is not None
+            tables.append(_join_senders(table, in_flight, sizes))
             for key in result.unknown_removed:
                 in_flight.pop(key, None)
                 sizes.pop(key, None)
@@ -278,6 +289,30 @@ def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[st
     from .frame import from_table
 
     return from_table(joined), tally
+
+
+def _run_here(source: Input, classifier: Classifier, jobs: int, spool: str,
+              while_parsing: Callable[[], None] | None) -> list[Result]:
+    """The ranges of ``source`` parsed by a pool of processes forked from this one."""
+    context = multiprocessing.get_context("fork")
+    gc.freeze()  # the workers' collections skip what they inherit (and leave its pages shared)
+    try:
+        with context.Pool(min(jobs, range_count(source, jobs)), initializer=_init,
+                          initargs=(classifier,)) as pool:
+            tasks = (dataclasses.replace(task, spool=spool) for task in plan(source, jobs))
+            parsed = pool.imap(_work, tasks, chunksize=1)
+            if while_parsing is not None:
+                while_parsing()
+            return list(parsed)
+    finally:
+        gc.unfreeze()
+
+
+def run_task(task: Task, classifier: Classifier) -> Result:
+    """One range parsed with ``classifier`` (an executor's worker: Dask)."""
+    global _classifier
+    _classifier = classifier
+    return _work(task)
 
 
 def _join_senders(table: pa.Table, in_flight: dict[tuple[str, str], str],

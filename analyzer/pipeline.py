@@ -16,6 +16,7 @@ from .sources import Input, InputError, open_inputs
 if TYPE_CHECKING:  # pandas is imported when the first DataFrame is made (see read_frame)
     import pandas as pd
 
+    from .dask_engine import Engine
     from .store import Store
 
 
@@ -42,12 +43,14 @@ def read_frame(
     jobs: int | None = None,
     while_parsing: Callable[[], None] | None = None,
     store: Store | None = None,
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
     """All records as one DataFrame; large plain logs are parsed on ``jobs`` cores (default: all).
 
     ``while_parsing`` is called once, while worker processes parse (or after parsing when none
     were needed): the command line loads pandas and the report's modules there.  With a ``store``
-    (``--state``), only what earlier runs have not read is read, and the store learns what was.
+    (``--state``), only what earlier runs have not read is read, and the store learns what was; an
+    ``engine`` (Dask) parses large plain inputs on its workers instead of local processes.
     """
     from . import parallel, processes
 
@@ -74,7 +77,7 @@ def read_frame(
             continue
         try:
             done = None if "first_sight" in carry and source.kind == mailbox.NAME else \
-                parallel.parse_if_worth_it(source, classifier, jobs, carry, run_pending)
+                parallel.parse_if_worth_it(source, classifier, jobs, carry, run_pending, engine)
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
             raise InputError(f"{source.name}: cannot read: {error}") from None
         if done is not None:
