@@ -6,6 +6,7 @@ the pandas parts are pure functions of the DataFrame.
 
 from __future__ import annotations
 
+import heapq
 import re
 import tomllib
 from functools import lru_cache
@@ -46,9 +47,10 @@ def log_records(df: pd.DataFrame) -> pd.DataFrame:
 def content_filter_hops(logs: pd.DataFrame) -> int:
     """Deliveries to a content filter on this host (a loopback relay that answered ``queued as``): the
     message comes back through smtpd, so pflogsumm (and its figures here) count it twice."""
-    loopback = as_string(logs["remote_ip"]).str.match(r"127\.|::1$").fillna(False)
-    queued = logs["diagnostic"].str.contains("queued as", regex=False).fillna(False)
-    return int((logs["delivered"] & loopback & queued).sum())
+    delivered = logs.loc[logs["delivered"], ["remote_ip", "diagnostic"]]
+    loopback = as_string(delivered["remote_ip"]).str.match(r"127\.|::1$").fillna(False)
+    queued = delivered["diagnostic"].str.contains("queued as", regex=False).fillna(False)
+    return int((loopback & queued).sum())
 
 
 def _split_at(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -60,10 +62,14 @@ def _split_at(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
 
 
 def _address_keys(addresses: pd.Series) -> pa.Array:
-    """pflogsumm's addresses: everything after the first ``@`` lower-cased (through Arrow)."""
+    """pflogsumm's addresses: everything after the first ``@`` lower-cased (through Arrow, once per
+    distinct address)."""
     text = pc.cast(pc.drop_null(pa.array(addresses.astype(STRING).array)), pa.string())
-    has_at, local, domain = _split_at(text)
-    return pc.if_else(has_at, pc.binary_join_element_wise(local, pc.utf8_lower(domain), "@"), text)
+    encoded = pc.dictionary_encode(text)
+    distinct = encoded.dictionary
+    has_at, local, domain = _split_at(distinct)
+    keys = pc.if_else(has_at, pc.binary_join_element_wise(local, pc.utf8_lower(domain), "@"), distinct)
+    return pc.take(keys, encoded.indices)
 
 
 def _domain_keys(keys: pa.Array) -> pa.Array:
@@ -231,8 +237,16 @@ def delay_percentiles(logs: pd.DataFrame) -> dict[str, float | None]:
 
 def top_counts(table: dict[str, list[int]], top: int, by: int) -> list[dict[str, Any]]:
     """The ``top`` keys of a {key: [messages, bytes]} table by messages (``by`` 0) or bytes (1)."""
-    ranked = sorted(table.items(), key=lambda item: (-item[1][by], item[0]))[:top]
+    ranked = heapq.nsmallest(top, table.items(), key=lambda item: (-item[1][by], item[0]))
     return [{"key": key, "messages": messages, "bytes": size} for key, (messages, size) in ranked]
+
+
+def _top_rows(table: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
+    """The ``top`` rows of ``table`` by ``column`` (the largest first), ties by ``key``; only the rows
+    that can make the cut are sorted."""
+    if 0 < top < len(table):
+        table = table.loc[table[column] >= table[column].nlargest(top).iloc[-1]]
+    return table.sort_values([column, "key"], ascending=[False, True]).head(top)
 
 
 def top_recipients(logs: pd.DataFrame, top: int) -> dict[str, list[dict[str, Any]]]:
@@ -241,11 +255,12 @@ def top_recipients(logs: pd.DataFrame, top: int) -> dict[str, list[dict[str, Any
     delivered = logs.loc[logs["delivered"] & logs["recipient"].notna(), ["recipient", "size"]]
     if delivered.empty:
         return {"by_messages": [], "by_bytes": []}
-    keys = _address_keys(delivered["recipient"])
-    table = (pd.DataFrame({"key": keys.to_pandas(types_mapper=pd.ArrowDtype).astype(STRING),
-                           "bytes": delivered["size"].fillna(0).astype("int64").to_numpy()})
-             .groupby("key").agg(messages=("bytes", "size"), bytes=("bytes", "sum")).reset_index())
-    ranked = {name: table.sort_values([column, "key"], ascending=[False, True]).head(top)
+    keys = pc.dictionary_encode(_address_keys(delivered["recipient"]))
+    sizes = pd.Series(delivered["size"].fillna(0).astype("int64").to_numpy())
+    grouped = sizes.groupby(keys.indices.to_numpy())  # by the position of each key in keys.dictionary
+    table = pd.DataFrame({"key": keys.dictionary.to_pandas(types_mapper=pd.ArrowDtype).astype(STRING),
+                          "messages": grouped.size(), "bytes": grouped.sum()})
+    ranked = {name: _top_rows(table, column, top)
               for name, column in (("by_messages", "messages"), ("by_bytes", "bytes"))}
     return {name: [{"key": k, "messages": int(m), "bytes": int(b)}
                    for k, m, b in zip(t["key"], t["messages"], t["bytes"], strict=True)]
