@@ -192,7 +192,8 @@ def delivery_pairs(logs: pd.DataFrame) -> pd.DataFrame:
     the per-domain and per-provider tables roll up): ``sent``, ``bytes`` (of delivered mail), ``deferral``,
     sums and counts of the delays of delivered mail (``delay`` as ``sent_delay``, the four parts of
     ``delays=``) and the largest ``delay`` of any attempt (pflogsumm's maximum counts deferrals too)."""
-    attempts = logs.loc[logs["delivered"] | (logs["status"] == "deferred")]
+    attempts = logs.loc[logs["delivered"] | (logs["status"] == "deferred"),
+                        ["delivered", "domain", "remote_mta", "size", "delay", "delays"]]
     sent = attempts["delivered"]
     frame = pd.DataFrame({
         "domain": as_string(attempts["domain"]).fillna("(none)"),
@@ -270,7 +271,8 @@ def top_recipients(logs: pd.DataFrame, top: int) -> dict[str, list[dict[str, Any
 def failures_by(logs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
     """Who causes the failures: bounced and expired messages, deferrals and blocks (``reason``
     ``blocked``) per sender or recipient, the most bounces first."""
-    failed = logs.loc[logs["status"].isin(["bounced", "expired", "deferred"]) & logs[column].notna()]
+    failed = logs.loc[logs["status"].isin(["bounced", "expired", "deferred"]) & logs[column].notna(),
+                      [column, "status", "reason"]]
     if failed.empty:
         return pd.DataFrame(columns=[column, "bounced", "expired", "deferred", "blocked"])
     frame = pd.DataFrame({
@@ -288,7 +290,8 @@ def failures_by(logs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
 def lifecycle(logs: pd.DataFrame) -> dict[str, Any]:
     """Each (message, recipient) that was deferred: its final outcome (sent later, bounced, expired with
     its message, or still queued at the end of the log) and the time from its first deferral to it."""
-    attempts = logs.loc[logs["status"].isin(["sent", "deferred", "bounced"]) & logs["recipient"].notna()]
+    attempts = logs.loc[logs["status"].isin(["sent", "deferred", "bounced"]) & logs["recipient"].notna(),
+                        ["time", "host", "queue_id", "recipient", "status"]]
     deferred_ids = attempts.loc[attempts["status"] == "deferred", "queue_id"].unique()
     attempts = attempts.loc[attempts["queue_id"].isin(deferred_ids)]
     outcome = {"sent": 0, "bounced": 0, "expired": 0, "deferred": 0}
