@@ -367,7 +367,8 @@ def _svg_uri(svg: str) -> str:
 def prepare(lang: str = "en") -> None:
     """Compile the templates ahead of rendering."""
     environment = _environment(lang)
-    for name in ("report.html.j2", "summary.txt.j2", "charts/bars.svg.j2", "charts/timeline.svg.j2"):
+    for name in ("report.html.j2", "partials/traffic.html.j2", "summary.txt.j2", "charts/bars.svg.j2",
+                 "charts/timeline.svg.j2"):
         environment.get_template(name)
 
 

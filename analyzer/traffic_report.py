@@ -6,6 +6,7 @@ the pandas parts are pure functions of the DataFrame.
 
 from __future__ import annotations
 
+import heapq
 import re
 import tomllib
 from functools import lru_cache
@@ -46,9 +47,10 @@ def log_records(df: pd.DataFrame) -> pd.DataFrame:
 def content_filter_hops(logs: pd.DataFrame) -> int:
     """Deliveries to a content filter on this host (a loopback relay that answered ``queued as``): the
     message comes back through smtpd, so pflogsumm (and its figures here) count it twice."""
-    loopback = as_string(logs["remote_ip"]).str.match(r"127\.|::1$").fillna(False)
-    queued = logs["diagnostic"].str.contains("queued as", regex=False).fillna(False)
-    return int((logs["delivered"] & loopback & queued).sum())
+    delivered = logs.loc[logs["delivered"], ["remote_ip", "diagnostic"]]
+    loopback = as_string(delivered["remote_ip"]).str.match(r"127\.|::1$").fillna(False)
+    queued = delivered["diagnostic"].str.contains("queued as", regex=False).fillna(False)
+    return int((loopback & queued).sum())
 
 
 def _split_at(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -60,10 +62,14 @@ def _split_at(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
 
 
 def _address_keys(addresses: pd.Series) -> pa.Array:
-    """pflogsumm's addresses: everything after the first ``@`` lower-cased (through Arrow)."""
+    """pflogsumm's addresses: everything after the first ``@`` lower-cased (through Arrow, once per
+    distinct address)."""
     text = pc.cast(pc.drop_null(pa.array(addresses.astype(STRING).array)), pa.string())
-    has_at, local, domain = _split_at(text)
-    return pc.if_else(has_at, pc.binary_join_element_wise(local, pc.utf8_lower(domain), "@"), text)
+    encoded = pc.dictionary_encode(text)
+    distinct = encoded.dictionary
+    has_at, local, domain = _split_at(distinct)
+    keys = pc.if_else(has_at, pc.binary_join_element_wise(local, pc.utf8_lower(domain), "@"), distinct)
+    return pc.take(keys, encoded.indices)
 
 
 def _domain_keys(keys: pa.Array) -> pa.Array:
@@ -82,7 +88,7 @@ def totals(logs: pd.DataFrame, traffic: Traffic | None) -> dict[str, Any]:
     delivered = logs["delivered"]
     deferred = logs.loc[logs["status"] == "deferred", ["host", "queue_id"]]
     events = event_totals(traffic)
-    recipients = _address_keys(logs.loc[delivered, "recipient"])
+    recipients = pc.unique(_address_keys(logs.loc[delivered, "recipient"]))  # without nulls
     figures: dict[str, int | float] = {
         "received": events["received"],
         "delivered": int(delivered.sum()),
@@ -98,7 +104,7 @@ def totals(logs: pd.DataFrame, traffic: Traffic | None) -> dict[str, Any]:
         "bytes_delivered": int(logs.loc[delivered, "size"].fillna(0).sum()),
         "senders": len(traffic.senders) if traffic else 0,
         "sending_domains": len(traffic.sending_domains) if traffic else 0,
-        "recipients": _distinct(recipients),
+        "recipients": len(recipients),
         "recipient_domains": _distinct(_domain_keys(recipients)),
     }
     base = figures["delivered"] + figures["rejected"] + figures["discarded"]
@@ -186,7 +192,8 @@ def delivery_pairs(logs: pd.DataFrame) -> pd.DataFrame:
     the per-domain and per-provider tables roll up): ``sent``, ``bytes`` (of delivered mail), ``deferral``,
     sums and counts of the delays of delivered mail (``delay`` as ``sent_delay``, the four parts of
     ``delays=``) and the largest ``delay`` of any attempt (pflogsumm's maximum counts deferrals too)."""
-    attempts = logs.loc[logs["delivered"] | (logs["status"] == "deferred")]
+    attempts = logs.loc[logs["delivered"] | (logs["status"] == "deferred"),
+                        ["delivered", "domain", "remote_mta", "size", "delay", "delays"]]
     sent = attempts["delivered"]
     frame = pd.DataFrame({
         "domain": as_string(attempts["domain"]).fillna("(none)"),
@@ -231,8 +238,16 @@ def delay_percentiles(logs: pd.DataFrame) -> dict[str, float | None]:
 
 def top_counts(table: dict[str, list[int]], top: int, by: int) -> list[dict[str, Any]]:
     """The ``top`` keys of a {key: [messages, bytes]} table by messages (``by`` 0) or bytes (1)."""
-    ranked = sorted(table.items(), key=lambda item: (-item[1][by], item[0]))[:top]
+    ranked = heapq.nsmallest(top, table.items(), key=lambda item: (-item[1][by], item[0]))
     return [{"key": key, "messages": messages, "bytes": size} for key, (messages, size) in ranked]
+
+
+def _top_rows(table: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
+    """The ``top`` rows of ``table`` by ``column`` (the largest first), ties by ``key``; only the rows
+    that can make the cut are sorted."""
+    if 0 < top < len(table):
+        table = table.loc[table[column] >= table[column].nlargest(top).iloc[-1]]
+    return table.sort_values([column, "key"], ascending=[False, True]).head(top)
 
 
 def top_recipients(logs: pd.DataFrame, top: int) -> dict[str, list[dict[str, Any]]]:
@@ -241,11 +256,12 @@ def top_recipients(logs: pd.DataFrame, top: int) -> dict[str, list[dict[str, Any
     delivered = logs.loc[logs["delivered"] & logs["recipient"].notna(), ["recipient", "size"]]
     if delivered.empty:
         return {"by_messages": [], "by_bytes": []}
-    keys = _address_keys(delivered["recipient"])
-    table = (pd.DataFrame({"key": keys.to_pandas(types_mapper=pd.ArrowDtype).astype(STRING),
-                           "bytes": delivered["size"].fillna(0).astype("int64").to_numpy()})
-             .groupby("key").agg(messages=("bytes", "size"), bytes=("bytes", "sum")).reset_index())
-    ranked = {name: table.sort_values([column, "key"], ascending=[False, True]).head(top)
+    keys = pc.dictionary_encode(_address_keys(delivered["recipient"]))
+    sizes = pd.Series(delivered["size"].fillna(0).astype("int64").to_numpy())
+    grouped = sizes.groupby(keys.indices.to_numpy())  # by the position of each key in keys.dictionary
+    table = pd.DataFrame({"key": keys.dictionary.to_pandas(types_mapper=pd.ArrowDtype).astype(STRING),
+                          "messages": grouped.size(), "bytes": grouped.sum()})
+    ranked = {name: _top_rows(table, column, top)
               for name, column in (("by_messages", "messages"), ("by_bytes", "bytes"))}
     return {name: [{"key": k, "messages": int(m), "bytes": int(b)}
                    for k, m, b in zip(t["key"], t["messages"], t["bytes"], strict=True)]
@@ -255,7 +271,8 @@ def top_recipients(logs: pd.DataFrame, top: int) -> dict[str, list[dict[str, Any
 def failures_by(logs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
     """Who causes the failures: bounced and expired messages, deferrals and blocks (``reason``
     ``blocked``) per sender or recipient, the most bounces first."""
-    failed = logs.loc[logs["status"].isin(["bounced", "expired", "deferred"]) & logs[column].notna()]
+    failed = logs.loc[logs["status"].isin(["bounced", "expired", "deferred"]) & logs[column].notna(),
+                      [column, "status", "reason"]]
     if failed.empty:
         return pd.DataFrame(columns=[column, "bounced", "expired", "deferred", "blocked"])
     frame = pd.DataFrame({
@@ -273,7 +290,8 @@ def failures_by(logs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
 def lifecycle(logs: pd.DataFrame) -> dict[str, Any]:
     """Each (message, recipient) that was deferred: its final outcome (sent later, bounced, expired with
     its message, or still queued at the end of the log) and the time from its first deferral to it."""
-    attempts = logs.loc[logs["status"].isin(["sent", "deferred", "bounced"]) & logs["recipient"].notna()]
+    attempts = logs.loc[logs["status"].isin(["sent", "deferred", "bounced"]) & logs["recipient"].notna(),
+                        ["time", "host", "queue_id", "recipient", "status"]]
     deferred_ids = attempts.loc[attempts["status"] == "deferred", "queue_id"].unique()
     attempts = attempts.loc[attempts["queue_id"].isin(deferred_ids)]
     outcome = {"sent": 0, "bounced": 0, "expired": 0, "deferred": 0}
