@@ -17,15 +17,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .outcomes import FAILURE_STATUSES, OUTBOUND_FAILURES, rates
+
 if TYPE_CHECKING:
     import pandas as pd
 
-#: as :data:`analyzer.frame.ATTEMPT_STATUSES` (not imported: parsing an expression needs no pandas)
-ATTEMPT_STATUSES = ("sent", "deferred", "bounced", "expired")
-
 METRICS = ("bounce_rate", "deferral_rate", "delivery_rate", "sent", "deferred", "bounced", "expired",
            "rejected", "failures", "hard")
-_FAILED = ("deferred", "bounced", "expired")
 _EXPR = re.compile(
     r"(?:(?P<scope>provider|domain):(?P<name>[^\s<>=]{1,253})\.)?(?P<metric>[a-z_]{1,20})\s{0,5}"
     r"(?P<op>>=|<=|>|<)\s{0,5}(?P<value>\d{1,12}(?:\.\d{1,12})?)(?:(?P<percent>%)|x(?P<days>\d{1,3})d)?")
@@ -95,16 +93,10 @@ def scoped(df: pd.DataFrame, alert: Alert) -> pd.DataFrame:
 
 def measure(counts: dict[str, int], metric: str) -> float:
     """One metric from counts by status (plus ``hard``), as the report defines it."""
-    final = counts.get("sent", 0) + counts.get("bounced", 0) + counts.get("expired", 0)
-    attempts = sum(counts.get(s, 0) for s in ATTEMPT_STATUSES)
-    if metric == "bounce_rate":
-        return (counts.get("bounced", 0) + counts.get("expired", 0)) / final if final else 0.0
-    if metric == "delivery_rate":
-        return counts.get("sent", 0) / final if final else 0.0
-    if metric == "deferral_rate":
-        return counts.get("deferred", 0) / attempts if attempts else 0.0
+    if metric.endswith("_rate"):
+        return rates(counts)[metric]
     if metric == "failures":
-        return float(sum(counts.get(s, 0) for s in _FAILED))
+        return float(sum(counts.get(s, 0) for s in OUTBOUND_FAILURES))
     return float(counts.get(metric, 0))
 
 
@@ -140,7 +132,7 @@ def check(alerts: list[Alert], df: pd.DataFrame, blocklisted: list[str],
             assert history is not None
             if not history.daily:  # a first run: nothing to be new against
                 continue
-            failed = df.loc[as_string(df["status"]).isin([*_FAILED, "rejected"])]
+            failed = df.loc[as_string(df["status"]).isin(FAILURE_STATUSES)]
             today = set(as_string(failed["reason"]).dropna())
             new = sorted(today - history.reasons_seen)
             if alert.reason:
@@ -164,56 +156,25 @@ def _shown(metric: str, value: float) -> str:
     return f"{100 * value:.2f} %" if metric.endswith("_rate") else f"{value:g}"
 
 
-DAILY_KEYS = ("day", "host", "provider", "domain", "status", "code_class", "reason", "hard")
-
-
-def daily_rows(df: pd.DataFrame, run_day: str) -> list[tuple]:
-    """This run's records as daily aggregates: one row per :data:`DAILY_KEYS` with count, first and
-    last seen (records without a time count on ``run_day``)."""
-    import pandas as pd
-
-    from .providers import with_provider
-
-    if df.empty:
-        return []
-    times = df["time"]
-    if getattr(times.dtype, "tz", None) is not None:
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    keyed = pd.DataFrame({
-        "day": times.dt.strftime("%Y-%m-%d").fillna(run_day),
-        **{k: as_string(with_provider(df)[k] if k == "provider" else df[k]).fillna("")
-           for k in DAILY_KEYS[1:-1]},
-        "hard": df["hard"].fillna(False).astype(bool),
-        "time": times.dt.strftime("%Y-%m-%dT%H:%M:%S"),
-    })
-    grouped = keyed.groupby(list(DAILY_KEYS), observed=True, dropna=False)["time"].agg(["size", "min", "max"])
-    rows = zip(grouped.index, grouped.itertuples(index=False), strict=True)
-    return [(*key, int(size), _text(first), _text(last)) for key, (size, first, last) in rows]
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 class History:
     """What a store knew before this run: daily counts by scope and status, and the reasons seen."""
 
-    def __init__(self, daily: list[tuple[str, str, str, str, str, bool, int]], run_day: str) -> None:
-        #: (day, provider, domain, status, reason, hard, count) rows of earlier runs
+    def __init__(self, daily: list[tuple], run_day: str) -> None:
+        #: the store's daily aggregates before this run (:data:`analyzer.trends.COLUMNS`)
         self.daily = daily
         self.run_day = run_day
-        self.reasons_seen = {row[4] for row in daily if row[3] in (*_FAILED, "rejected") and row[4]}
+        self.reasons_seen = {row[6] for row in daily if row[4] in FAILURE_STATUSES and row[6]}
 
     def baseline(self, alert: Alert) -> float | None:
         """The metric over the ``alert.days`` days before the run's day (a count per day with mail);
         None without history."""
-        from datetime import date, timedelta
+        from .trends import days_before
 
-        first = (date.fromisoformat(self.run_day) - timedelta(days=alert.days)).isoformat()
+        first = days_before(self.run_day, alert.days)
         counts: dict[str, int] = {}
         days_with_mail = {day for day, *_ in self.daily if first <= day < self.run_day}
         seen = False
-        for day, provider, domain, status, _reason, hard, count in self.daily:
+        for day, _host, provider, domain, status, _code_class, _reason, hard, count in self.daily:
             if not first <= day < self.run_day:
                 continue
             if alert.scope == "provider" and provider.lower() != alert.name:

@@ -316,7 +316,6 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
     from .suppress import COLUMNS as SUPPRESSION_COLUMNS
     from .suppress import listed as suppression_rows
     from .suppress import update
-    from .trends import trends
 
     if since is not None or until is not None:
         kept = within(df, since, until)
@@ -331,15 +330,16 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
     gc.freeze()  # what exists now lives until the end: the collections while summarising skip it
     summary = summarize(df, accounting, top=top, hints=hints, redacted=redact_addresses,
                         jobs=jobs or jobs_available())
-    from .alerts import History, check, daily_rows
+    from .alerts import History, check
+    from .trends import daily_rows, days_before, trends
 
     run_day = _run_day(df)
     history = None
     if store is not None:  # this run's aggregates join the history (committed with the rest below)
-        history = History(store.daily(), run_day)
+        history = History(store.daily_rows(), run_day)
         store.add_daily(daily_rows(df, run_day))
         store.add_listings(run_day, _our_listings(df))
-        summary["trends"] = trends(store.daily_rows(since_day=_days_before(run_day, 60)), run_day, top=top)
+        summary["trends"] = trends(store.daily_rows(since_day=days_before(run_day, 60)), run_day, top=top)
         summary["trends"]["new_listings"] = store.new_listings(run_day)
     try:
         if out.html:
@@ -378,12 +378,6 @@ def _our_listings(df: Any) -> list[tuple[str, str, int]]:
     ours = table.loc[table["direction"] == "outbound"]
     return [(str(name), item if isinstance(item, str) else "", int(count))
             for name, item, count in zip(ours["list"], ours["item"], ours["count"], strict=True)]
-
-
-def _days_before(day: str, days: int) -> str:
-    from datetime import date, timedelta
-
-    return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
 
 
 def _run_day(df: Any) -> str:
@@ -492,13 +486,13 @@ def history(state_path: str, days: int, html_path: str | None, json_path: str | 
 
     from .report import render_history, write_json, write_text
     from .store import StoreError, open_store
-    from .trends import trends
+    from .trends import days_before, trends
 
     _check_outputs((), {"--html": html_path, "--json": json_path})
     try:
         with open_store(state_path) as store:
             last = store.last_day()
-            rows = store.daily_rows(since_day=_days_before(last, days + 31)) if last else []
+            rows = store.daily_rows(since_day=days_before(last, days + 31)) if last else []
             listings = store.new_listings(last) if last else []
     except StoreError as error:
         raise UsageFailure(str(error)) from None

@@ -14,14 +14,12 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.types import union_categoricals
 
+from .outcomes import ATTEMPT_STATUSES, FAILURE_STATUSES
 from .records import Record
 from .table import CATEGORIES, NUMBERS, UTC_OFFSET, to_table
 from .textnorm import rule_text
 
 STRING = pd.StringDtype("pyarrow")
-ATTEMPT_STATUSES = ("sent", "deferred", "bounced", "expired")
-#: Failures: outbound attempts that did not deliver, and inbound refusals.
-FAILURE_STATUSES = ("deferred", "bounced", "expired", "rejected")
 TIMELINE_STATUSES = ("sent", "deferred", "bounced", "expired", "rejected")
 CODE_CLASSES = ("2", "4", "5", "none")
 OUTCOMES = ("sent", "deferred", "bounced", "expired", "rejected", "complaint", "autoreply")

@@ -76,7 +76,8 @@ def read_frame(
             accounting.tallies.append(earlier)
             continue
         try:
-            done = None if "first_sight" in carry and source.kind == mailbox.NAME else \
+            # with a store, mailboxes are read here, where each message is looked up in it
+            done = None if store is not None and source.kind == mailbox.NAME else \
                 parallel.parse_if_worth_it(source, classifier, jobs, carry, run_pending, engine)
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
             raise InputError(f"{source.name}: cannot read: {error}") from None

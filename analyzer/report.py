@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import __version__, advice, blocklists, frame, processes, providers, traffic_report, unknowns
 from .hints import Hints
+from .outcomes import rates
 from .records import Accounting, traffic_of
 
 #: What the per-hour traffic chart stacks.
@@ -127,15 +128,12 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
     status = frame.by_status(df)
     counts = dict(zip(status["status"], status["count"], strict=True))
     attempts = sum(counts.get(s, 0) for s in frame.ATTEMPT_STATUSES)
-    final = counts.get("sent", 0) + counts.get("bounced", 0) + counts.get("expired", 0)
     timed = df["time"].dropna()
     headline = {
         "records": len(df),
         "attempts": attempts,
         **{s: int(counts.get(s, 0)) for s in frame.OUTCOMES},
-        "delivery_rate": counts.get("sent", 0) / final if final else 0.0,
-        "bounce_rate": (counts.get("bounced", 0) + counts.get("expired", 0)) / final if final else 0.0,
-        "deferral_rate": counts.get("deferred", 0) / attempts if attempts else 0.0,
+        **rates(counts),
         "hard": int(df["hard"].fillna(False).sum()),
         "from_logs": int((frame.as_string(df["parser"]) == "postfix-log").sum()),
         "from_messages": int((frame.as_string(df["parser"]) != "postfix-log").sum()),

@@ -192,7 +192,7 @@ class Store:
 
     # -- history ------------------------------------------------------------------------------
     def add_daily(self, rows: list[tuple]) -> None:
-        """Add this run's daily aggregates (see :func:`analyzer.alerts.daily_rows`) to the history."""
+        """Add this run's daily aggregates (see :func:`analyzer.trends.daily_rows`) to the history."""
         self.db.executemany(
             "INSERT INTO daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
             "count = count + excluded.count, first_seen = min(coalesce(first_seen, excluded.first_seen), "
@@ -235,12 +235,6 @@ class Store:
     def last_day(self) -> str | None:
         """The latest day the history has mail for."""
         return self.db.execute("SELECT max(day) FROM daily").fetchone()[0]
-
-    def daily(self) -> list[tuple[str, str, str, str, str, bool, int]]:
-        """(day, provider, domain, status, reason, hard, count) over every host, as stored so far."""
-        return [(d, p, dom, st, r, bool(h), n) for d, p, dom, st, r, h, n in self.db.execute(
-            "SELECT day, provider, domain, status, reason, hard, sum(count) FROM daily "
-            "GROUP BY day, provider, domain, status, reason, hard")]
 
     # -- runs --------------------------------------------------------------------------------
     def finish(self, inputs: list[str], lines: int, messages: int, records: int) -> None:

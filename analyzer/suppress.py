@@ -11,12 +11,13 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from .frame import as_string
+from .hints import Hints
+from .outcomes import OUTBOUND_FAILURES
 
 if TYPE_CHECKING:
     import pandas as pd
 
 COLUMNS = ("address", "reason", "first_seen", "last_seen", "count", "hard", "score")
-_FAILED = ("deferred", "bounced", "expired")
 
 
 @cache
@@ -26,9 +27,8 @@ def settings() -> dict[str, Any]:
 
 @cache
 def _recipient_reasons() -> frozenset[str]:
-    hints = tomllib.loads(resources.files("analyzer.data").joinpath("hints.toml").read_text("utf-8"))
     sides = set(settings()["sides"])
-    return frozenset(name for name, hint in hints["reasons"].items() if hint.get("side") in sides)
+    return frozenset(name for name, hint in Hints().data["reasons"].items() if hint.get("side") in sides)
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Entry:
 
 def failures(df: pd.DataFrame) -> pd.DataFrame:
     """The failed records that count towards suppression: the recipient's side, with an address."""
-    keep = (as_string(df["status"]).isin(_FAILED) & df["recipient"].notna()
+    keep = (as_string(df["status"]).isin(OUTBOUND_FAILURES) & df["recipient"].notna()
             & as_string(df["reason"]).isin(sorted(_recipient_reasons())))
     return df.loc[keep]
 
