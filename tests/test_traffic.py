@@ -153,12 +153,12 @@ def test_expired_recipients_end_their_lifecycle(generate) -> None:
 
 
 def test_ranges_give_the_sequential_traffic(generate, monkeypatch: pytest.MonkeyPatch) -> None:
-    from analyzer import parallel
+    from analyzer.engine import plan
     from analyzer.formats import postfix_log
 
     log, _ = generate("--lines", "20000", "--seed", "21")
     one = ours(log)
-    monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 200_000)
+    monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, 200_000)
     many = ours(log, jobs=2)
     assert many == one and one["senders"] > 100 and one["bytes_delivered"] > 0
 
