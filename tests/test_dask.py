@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analyzer.engine import plan
 from analyzer.cli import main
+from analyzer.engine import plan
 from analyzer.formats import postfix_log
 from analyzer.pipeline import read_frame
 from analyzer.records import Accounting

@@ -55,8 +55,7 @@ def test_a_unit_per_input_when_splitting_does_not_pay(generate) -> None:
     from analyzer.sources import open_inputs
 
     source = next(open_inputs([str(log)], sniff))
-    assert not plan.worth_splitting(source, 2)
-    assert not plan.worth_splitting(source, 1)
+    assert not plan.worth_splitting(source)
 
 
 class _Terminal(io.StringIO):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tempfile
 import sys
+import tempfile
 from itertools import pairwise
 from pathlib import Path
 
@@ -47,7 +47,7 @@ def test_mbox_ranges_number_messages_like_the_sequential_reader(monkeypatch: pyt
     mbox = tmp_path / "many.mbox"
     mbox.write_bytes(sample.rstrip(b"\n") + b"\n\n" + sample.rstrip(b"\n") + b"\n\n" + sample)
     one, many, acc_one, acc_many = both(mbox, monkeypatch, chunk=3_000)
-    assert plan.worth_splitting(parallel_input(mbox), 2)
+    assert plan.worth_splitting(parallel_input(mbox))
     pd.testing.assert_frame_equal(one[COLUMNS].astype(str), many[COLUMNS].astype(str))
     assert acc_one["messages"] == acc_many["messages"]
     numbers = many["source"].str.extract(r"#(\d+)$")[0].astype(int)

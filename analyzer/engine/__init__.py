@@ -133,7 +133,7 @@ class _Run:
             source = self._spooled(source) or source
         units: Iterable[Unit]
         looked_up = self.store is not None and source.kind == mailbox.NAME  # message by message, here
-        if worth_splitting(source, cores, need_fork=forks) and not looked_up:
+        if worth_splitting(source) and not looked_up:
             units = ranges(source, cores)
         else:
             units = [Unit(source, first=source.first_unit)]

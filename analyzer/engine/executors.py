@@ -62,8 +62,9 @@ class Processes:
         self._pool: Any = None
 
     def takes(self, unit: Unit) -> bool:
-        """Ranges of files: a whole input is read here, where its state (a stream, a store) is."""
-        return not unit.whole
+        """Ranges of files, where processes can be forked: a whole input is read here, where its
+        state (a stream, a store) is."""
+        return not unit.whole and "fork" in multiprocessing.get_all_start_methods()
 
     def submit(self, unit: Unit, classifier: Classifier) -> Pending:
         """Run ``unit`` in the pool (started now with ``classifier``, the rules of every unit)."""

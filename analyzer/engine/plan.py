@@ -51,11 +51,11 @@ class Unit:
         return path.stat().st_size if path is not None and path.is_file() else 0
 
 
-def worth_splitting(source: Input, cores: int, need_fork: bool = True) -> bool:
-    """A plain Postfix log or LF mbox, big enough that several processes pay off."""
-    if cores < 2 or source.kind not in CHUNK_BYTES or not source.splittable or source.path is None:
-        return False
-    if need_fork and "fork" not in multiprocessing.get_all_start_methods():  # workers inherit our state
+def worth_splitting(source: Input) -> bool:
+    """A plain Postfix log or LF mbox of more than two ranges' worth: read in ranges, which run on
+    several cores when there are, and one after another here otherwise (a bar then shows their
+    progress)."""
+    if source.kind not in CHUNK_BYTES or not source.splittable or source.path is None:
         return False
     if source.kind == mailbox.NAME and not mailbox.splittable_mbox(source.head):
         return False
