@@ -240,6 +240,50 @@ ROWS = [
      "notcompliantrfc"),
     ("amavisd-new CC_OVERSIZED", "554 5.7.0 Reject, id=12345-07 - Message size exceeds recipient's size limit", "554",
      "5.7.0", "DATA", "exceedlimit"),
+    # Debian exim4-config ACLs
+    ("exim4-config check_rcpt", "550 sender IP address 192.0.2.4 is locally blacklisted here. If you think this is wrong, "
+     "get in touch with postmaster", "550", None, "RCPT", "blocked"),
+    ("exim4-config check_rcpt", "550 sender envelope address alice@example.org is locally blacklisted here. If you think "
+     "this is wrong, get in touch with postmaster", "550", None, "RCPT", "rejected"),
+    ("exim4-config check_data", "550 No verifiable sender address in message headers", "550", None, "DATA", "rejected"),
+    ("exim4-config check_rcpt", "550 restricted characters in address", "550", None, "RCPT", "policyviolation"),
+    ("exim4-config check_data", "550 This message was detected as possible malware (Eicar-Test-Signature).", "550", None,
+     "DATA", "virusdetected"),
+    ("exim4-config check_data", "550 Classified as spam (score 12.3)", "550", None, "DATA", "spamdetected"),
+    # Courier 1.0.16
+    ("Courier submit", "550 Spam refused.", "550", None, "DATA", "spamdetected"),
+    ("Courier submit", "550 Message MIME complexity exceeds the policy maximum.", "550", None, "DATA", "contenterror"),
+    ("Courier submit", "523 Message length (12345678 bytes) exceeds administrative limit(10485760 bytes).", "523", None,
+     "DATA", "mesgtoobig"),
+    ("Courier submit", "432 Mail filters temporarily unavailable.", "432", None, "DATA", "systemerror"),
+    ("Courier courierdeliver", "Dynamic delivery instructions disabled by administrator.", None, None, None,
+     "systemerror"),
+    ("Courier courieresmtpd", "440 TLS not available,  but it's required for this connection.", "440", None, "MAIL",
+     "failedstarttls"),
+    ("Courier courieresmtpd", "400 STARTTLS is required first.", "400", None, "MAIL", "failedstarttls"),
+    ("Courier ratefilter", "500 Number of messages exceeded administrative limit.", "500", None, "DATA", "speeding"),
+    ("Courier couriertcpd", "517 Blacklisted by dnsbl.example.net", "517", None, "RCPT", "blocked"),
+    ("Courier submit", "517 Rejected by the Sender Policy Framework.", "517", None, "MAIL", "authfailure"),
+    # Apache James
+    ("James DNSRBLHandler", "530 5.7.1 Rejected: unauthenticated e-mail from 192.0.2.4 is restricted.  Contact the "
+     "postmaster for details.", "530", "5.7.1", "RCPT", "blocked"),
+    ("James InSpammerBlacklist notice", "550 Requested action not taken: rejected - see http://dnsbl.example.net/", "550",
+     None, None, "blocked"),
+    ("James SpamAssassinHandler", "554 5.7.0 This message reach the spam hits treshold. Please contact the Postmaster if "
+     "the email is not SPAM. Message rejected", "554", "5.7.0", "DATA", "spamdetected"),
+    ("James BayesianAnalysis notice", "Spam not accepted", None, None, None, "spamdetected"),
+    ("James URIRBLHandler", "554 5.7.0 Rejected: message contains domain spam.example.com listed by uribl.example.net . "
+     "Details: listed", "554", "5.7.0", "DATA", "spamdetected"),
+    ("James ValidSenderDomainHandler", "501 5.1.8 sender alice@example.org contains a domain with no valid MX records",
+     "501", "5.1.8", "MAIL", "rejected"),
+    ("James virus processor", "Warning: We were unable to deliver the message below because it was found infected by "
+     "virus(es).", None, None, None, "virusdetected"),
+    ("James attachment notice", "The Security Policy of Example does not allow to forward messages containing attachments "
+     "having any of the extensions .exe, .com, therefore your message has been rejected.", None, None, None,
+     "contenterror"),
+    # Gmail delay notice
+    ("Gmail delivery incomplete", "There was a temporary problem delivering your message to bob@example.net. Gmail will "
+     "retry for 46 more hours. You'll be notified if the delivery fails permanently.", None, None, None, "expired"),
 ]
 
 
