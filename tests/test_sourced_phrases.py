@@ -284,6 +284,17 @@ ROWS = [
     # Gmail delay notice
     ("Gmail delivery incomplete", "There was a temporary problem delivering your message to bob@example.net. Gmail will "
      "retry for 46 more hours. You'll be notified if the delivery fails permanently.", None, None, None, "expired"),
+    # qmail-local.c / qmail.c
+    ("qmail-local.c checkhome", "Uh-oh: home directory is writable. (#4.7.0)", None, "4.7.0", None, "systemerror"),
+    ("qmail-local.c maildir", "Unable to chdir to maildir. (#4.2.1)", None, "4.2.1", None, "systemerror"),
+    ("qmail-local.c maildir", "Temporary error on maildir delivery. (#4.3.0)", None, "4.3.0", None, "systemerror"),
+    ("qmail-local.c slowlock", "File has been locked for 30 seconds straight. (#4.3.0)", None, "4.3.0", None,
+     "systemerror"),
+    ("qmail-local.c main", "Unable to switch to /home/bob: file does not exist. (#4.3.0)", None, "4.3.0", None,
+     "systemerror"),
+    ("qmail.c qmail_close", "qq trouble in home directory (#4.3.0)", None, "4.3.0", None, "systemerror"),
+    ("qmail.c qmail_close", "Remote host said: 451 qq temporary problem (#4.3.0)", "451", "4.3.0", "DATA",
+     "systemerror"),
 ]
 
 
