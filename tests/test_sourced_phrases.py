@@ -295,6 +295,9 @@ ROWS = [
     ("qmail.c qmail_close", "qq trouble in home directory (#4.3.0)", None, "4.3.0", None, "systemerror"),
     ("qmail.c qmail_close", "Remote host said: 451 qq temporary problem (#4.3.0)", "451", "4.3.0", "DATA",
      "systemerror"),
+    ("Virgin Media FAQ", "554 5.7.1 Generic/Dynamic host names prohibited", "554", "5.7.1", "CONN", "requireptr"),
+    ("OMAKASE FAQ (Sendmail EX_CANTCREAT)", "----- Transcript of session follows -----\n550 5.0.0 <bob@example.net>... "
+     "Can't create output", "550", "5.0.0", None, "mailboxfull"),
 ]
 
 
