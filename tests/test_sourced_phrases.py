@@ -327,3 +327,10 @@ def test_access_denied_after_a_recipient_rejection_is_not_the_client() -> None:
     text = "554 5.7.1 <bob@example.net>: Recipient address rejected: Access denied"
     decided = sourced_classifier().classify(record(text, "554", "5.7.1", "RCPT"))
     assert decided.reason != "blocked" and decided.rule != "phrase:blocked"
+
+
+def test_a_spam_report_quoting_spamassassin_rdns_none_stays_spam() -> None:
+    """SpamAssassin's RDNS_NONE description ("... by a host with no rDNS") inside a spam rejection is not a PTR requirement."""
+    text = ("550 5.7.1 Message rejected as spam: score 9.1 (RDNS_NONE Delivered to internal network by a host with no rDNS)"
+            "\n550 5.7.1 Blocked by SpamAssassin")
+    assert sourced_classifier().classify(record(text, "550", "5.7.1", "DATA")).reason == "spamdetected"
