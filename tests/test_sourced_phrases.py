@@ -298,6 +298,7 @@ ROWS = [
     ("Virgin Media FAQ", "554 5.7.1 Generic/Dynamic host names prohibited", "554", "5.7.1", "CONN", "requireptr"),
     ("OMAKASE FAQ (Sendmail EX_CANTCREAT)", "----- Transcript of session follows -----\n550 5.0.0 <bob@example.net>... "
      "Can't create output", "550", "5.0.0", None, "mailboxfull"),
+    ("Courier courieresmtp", "This domain's DNS violates RFC 1035.", None, None, None, "hostunknown"),
 ]
 
 
