@@ -157,17 +157,6 @@ ROWS = [
     ("Korean portal gloss", "메일함이 가득 찼습니다", None, None, None, "mailboxfull"),
     ("Korean portal heading", "받는사람의 메일용량이 초과되었습니다", None, None, None, "mailboxfull"),
     # round 3 (sources-r3.toml)
-    # expired: the queue-lifetime notice beats the last deferral it quotes
-    ("qmail-send.c queue lifetime", "<bob@example.net>:\nSorry, I couldn't find any host by that name. (#4.1.2)\nI'm not "
-     "going to try again; this message has been in the queue too long.", None, None, None, "expired"),
-    ("qmail-send.c queue lifetime, remote 4xx", "<bob@example.net>:\n192.0.2.7 does not like recipient.\nRemote host "
-     "said: 452 4.2.2 Mailbox full\nI'm not going to try again; this message has been in the queue too long.", None, None,
-     None, "expired"),
-    ("Sendmail V5 envelope.c", "----- Transcript of session follows -----\nbob@example.net... Cannot send message for 5 "
-     "days", None, None, None, "expired"),
-    ("Sendmail 8 envelope.c with the deferral", "bob@example.net... Deferred: Name server: mx.example.net.: host name "
-     "lookup failure\nMessage could not be delivered for 5 days\nMessage will be deleted from queue", None, None, None,
-     "expired"),
     # requireptr
     ("Exim acl.c acl_verify_reverse", "550 host lookup failed for reverse lookup check (failed to find host name from IP "
      "address)", "550", None, "RCPT", "requireptr"),
@@ -296,8 +285,6 @@ ROWS = [
     ("qmail.c qmail_close", "Remote host said: 451 qq temporary problem (#4.3.0)", "451", "4.3.0", "DATA",
      "systemerror"),
     ("Virgin Media FAQ", "554 5.7.1 Generic/Dynamic host names prohibited", "554", "5.7.1", "CONN", "requireptr"),
-    ("OMAKASE FAQ (Sendmail EX_CANTCREAT)", "----- Transcript of session follows -----\n550 5.0.0 <bob@example.net>... "
-     "Can't create output", "550", "5.0.0", None, "mailboxfull"),
     ("Courier courieresmtp", "This domain's DNS violates RFC 1035.", None, None, None, "hostunknown"),
 ]
 
