@@ -71,6 +71,16 @@ def is_bounce(mail: Mail) -> bool:
     return bool(BOUNCE_TEXT.search(mail.text[:3000]))
 
 
+def _named_by_text(text: str, exclude: set[str], retry: set[str]) -> list[Hit]:
+    """The recipients the lines of ``text`` name: recipient lines, then a heading's list, then
+    addresses next to failure wording (``retry``: addresses excluded only on the first try)."""
+    hits = scan.blocks(text, exclude | retry)
+    if not hits and retry:
+        # a bounce of a message sent to oneself names the bounce's own addressee
+        hits = scan.blocks(text, exclude)
+    return hits or scan.listed(text, exclude | retry) or scan.near_failure_wording(text, exclude | retry)
+
+
 def recipients(mail: Mail, named: Iterable[str] = ()) -> list[Hit]:
     """The failed recipients the notice's text names, each with the text that belongs to it.
 
@@ -79,24 +89,48 @@ def recipients(mail: Mail, named: Iterable[str] = ()) -> list[Hit]:
     """
     text = mail.text
     exclude = {mail.sender}
-    bounce_to = [a.lower() for _, a in getaddresses([mail.header("To")]) if a]
-    hits = scan.blocks(text, exclude | set(bounce_to))
+    bounce_to = {a.lower() for _, a in getaddresses([mail.header("To")]) if a}
+    hits = scan.blocks(text, exclude | bounce_to)
     if not hits and bounce_to:
         # a bounce of a message sent to oneself names the bounce's own addressee
         hits = scan.blocks(text, exclude)
     if not hits:
         hits = [Hit(recipient=a) for a in dict.fromkeys(named)]
     if not hits:
-        hits = scan.near_failure_wording(text, exclude | set(bounce_to))
+        hits = scan.listed(text, exclude | bounce_to) or scan.near_failure_wording(text, exclude | bounce_to)
+    if not hits and mail.html_text:
+        # a plain-text alternative that names nobody; the HTML alternative is the same notice (RFC 2046 5.1.4)
+        hits = _named_by_text(mail.html_text, exclude, bounce_to)
     if not hits:
-        # the original's To/Cc only where the notice itself names the address (a daemon address the
-        # scan skips, "postmaster@..." listed as the failed one) or its domain ("Deferred: Connection
-        # timed out with example.com"); never the original's headers alone
-        notice = text.lower()
-        originals = [a for a in mail.original_recipients
-                     if a not in exclude and (a in notice or a.rpartition("@")[2] in notice)][:1]
-        hits = [Hit(recipient=a) for a in originals]
+        hits = _original_named(mail, exclude)
     return hits
+
+
+def _original_named(mail: Mail, exclude: set[str]) -> list[Hit]:
+    """The original's To/Cc address that the notice names: the address itself, else its local part as a
+    local delivery writes it ("<bob>... User unknown"), else its domain when no other recipient has it
+    ("Connection timed out with example.com"); never the original's headers alone.
+
+    The original's header may be the attached one or a block of header fields quoted in the notice;
+    the notice is its text without the lines that never name a recipient (that block among them).
+    """
+    lines = mail.text.split("\n")
+    never = scan.never_lines(lines)
+    quoted = [scan.addresses(lines[n]) for n in sorted(never) if scan.names_field(lines[n], ("to", "cc"))]
+    candidates = [*mail.original_recipients, *(a for found in quoted for a in found)]
+    originals = [a for a in dict.fromkeys(candidates) if a not in exclude]
+    if not originals:
+        return []
+    kept = [line for number, line in enumerate(lines) if number not in never]
+    notice = "\n".join([*kept, mail.html_text]).lower()
+    found = next((a for a in originals if a in notice), None)
+    if found is None:
+        found = next((a for a in originals if scan.names_local_part(notice, a)), None)
+    if found is None:
+        domains = [a.rpartition("@")[2] for a in originals]
+        found = next((a for a, d in zip(originals, domains, strict=True)
+                      if domains.count(d) == 1 and d in notice), None)
+    return [Hit(recipient=found)] if found else []
 
 
 def finish(mail: Mail, hits: list[Hit]) -> None:
