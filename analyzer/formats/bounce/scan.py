@@ -116,11 +116,17 @@ def _match_lines(lines: list[str], patterns: tuple[re.Pattern[str], ...], number
                  exclude: set[str], keep: set[str] | frozenset[str], never: set[int]
                  ) -> list[tuple[int, str, str]]:
     """(line number, address, rest of the line) of the lines (of ``numbers``) one of ``patterns`` reads."""
-    found = []
+    found: list[tuple[int, str, str]] = []
+    block: tuple[int, str] | None = None  # (indentation, address) of the open recipient block
     for number in numbers:
-        line = lines[number].strip()
+        raw = lines[number]
+        line = raw.strip()
+        if not line:
+            block = None
+            continue
         if "@" not in line or len(line) > 2100 or number in never:
             continue
+        indent = len(raw) - len(raw.lstrip())
         for pattern in patterns:
             match = pattern.match(line)
             if match is None:
@@ -128,9 +134,16 @@ def _match_lines(lines: list[str], patterns: tuple[re.Pattern[str], ...], number
             address = match.group("addr").lower().strip(".")
             if _skipped(address, exclude, keep):
                 break
+            if block is not None and indent > block[0] and address != block[1]:
+                # a wrapped, indented line of the open block's error text (Postfix bounce_notify_util.c
+                # wraps each "<a@b>: reason" at 79 columns with a 4-blank indent): an address the
+                # remote server quotes there is not another recipient
+                break
             groups = match.groupdict()
             text = " ".join(groups.get(k) or "" for k in ("lead", "rest", "more"))
             found.append((number, address, text.strip()))
+            if block is None or address != block[1]:
+                block = (indent, address)
             break
     return found
 
