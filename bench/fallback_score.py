@@ -9,7 +9,8 @@ feedback reports (ARF) are not text bounces and are left out; negative samples m
 Per expected recipient: found (recall), and whether the notice's text names it at all (the ceiling
 of a text-only reader).  Per returned address: right or wrong (precision), and what a wrong one is
 (the bounce's sender or addressee, a daemon address, a header or the body of the returned original,
-other).  Per record: an empty diagnostic although the notice has text.  ``--shapes`` prints, for each
+other).  Per record: an empty diagnostic although the notice has text (and, for comparison, the
+records of the whole pipeline with an empty diagnostic).  ``--shapes`` prints, for each
 miss, the skeleton of the line naming the address (words as ``w``, digits as ``9``, the address as
 ``ADDR``) and of the line above it: the structure of the misses, not their wording.
 
@@ -29,7 +30,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
-from analyzer.formats.bounce import fallback
+from analyzer.formats.bounce import fallback, records_of
 from analyzer.formats.bounce.mail import Mail, clean, decode_value
 from analyzer.formats.mailbox import normalise_newlines, parse_message
 
@@ -125,6 +126,7 @@ def score_message(message: Message, expected: list[str] | None, totals: Counter[
                   kinds: Counter[str], shapes: list[str] | None, label: str) -> list[str]:
     """Add one bounce's figures to ``totals`` (misses per expected address; wrong ones in ``kinds``)."""
     mail = Mail(message)
+    totals["pipeline_empty_diagnostic"] += sum(1 for r in records_of(message, label) if not r.diagnostic)
     hits = fallback.decode(mail)
     found = [clean(hit.recipient).strip().lower() for hit in hits]
     totals["records"] += len(hits)
@@ -213,6 +215,7 @@ def _figures(totals: Counter[str], kinds: Counter[str]) -> dict[str, Any]:
         "precision_pct": 100 * totals["right"] / max(1, totals["returned"]),
         "wrong": dict(kinds.most_common()),
         "empty_diagnostic": totals["empty_diagnostic"],
+        "pipeline_empty_diagnostic": totals["pipeline_empty_diagnostic"],
         "records": totals["records"],
         "not_ok": f"{totals['not_ok']}/{totals['not']}",
     }
@@ -224,7 +227,8 @@ def _line(name: str, result: dict[str, Any]) -> str:
             f"recall {result['recall_pct']:.1f}% (named in the text {result['named_pct']:.1f}%, of those found "
             f"{result['recall_named_pct']:.1f}%)  precision {result['precision_pct']:.1f}% of "
             f"{result['returned']} (wrong: {wrong})  empty diagnostics {result['empty_diagnostic']} of "
-            f"{result['records']}  non-bounces without a record {result['not_ok']}")
+            f"{result['records']} (whole pipeline: {result['pipeline_empty_diagnostic']})  "
+            f"non-bounces without a record {result['not_ok']}")
 
 
 def main() -> int:

@@ -136,7 +136,8 @@ def _original_named(mail: Mail, exclude: set[str]) -> list[Hit]:
 def finish(mail: Mail, hits: list[Hit]) -> None:
     """The diagnostic (the notice's text where a recipient has none of its own), codes and status."""
     text = mail.text
-    whole = squash(text)[:4000]
+    # the plain-text notice, else its HTML alternative: never an empty diagnostic when the notice has text
+    whole = squash(text)[:4000] or squash(mail.html_text)[:4000]
     temporary = bool(_DELAYED.search(text)) and not _PERMANENT.search(text)
     for hit in hits:
         if not hit.diagnostic or (len(hits) == 1 and (hit.smtp_code or "2")[0] == "2"):
