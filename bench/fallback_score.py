@@ -93,7 +93,8 @@ def _shape_of_miss(mail: Mail, address: str) -> str:
     local = address.partition("@")[0]
     for line in lines:
         if local and local in line.lower():
-            return f"(local part only: [{skeleton(line.strip(), local)}]; found in: {', '.join(_places(mail, address))})"
+            places = ", ".join(_places(mail, address))
+            return f"(local part only: [{skeleton(line.strip(), local)}]; found in: {places})"
     return f"(not in the notice's text; found in: {', '.join(_places(mail, address)) or 'nowhere'})"
 
 
@@ -224,8 +225,8 @@ def _figures(totals: Counter[str], kinds: Counter[str]) -> dict[str, Any]:
 def _line(name: str, result: dict[str, Any]) -> str:
     wrong = ", ".join(f"{kind} {n}" for kind, n in result["wrong"].items()) or "none"
     return (f"{name:<6} bounces {result['bounces']}  recipients {result['expected']}  "
-            f"recall {result['recall_pct']:.1f}% (named in the text {result['named_pct']:.1f}%, of those found "
-            f"{result['recall_named_pct']:.1f}%)  precision {result['precision_pct']:.1f}% of "
+            f"recall {result['recall_pct']:.1f}% (named in the text {result['named_pct']:.1f}%, "
+            f"of those found {result['recall_named_pct']:.1f}%)  precision {result['precision_pct']:.1f}% of "
             f"{result['returned']} (wrong: {wrong})  empty diagnostics {result['empty_diagnostic']} of "
             f"{result['records']} (whole pipeline: {result['pipeline_empty_diagnostic']})  "
             f"non-bounces without a record {result['not_ok']}")
