@@ -86,25 +86,21 @@ def never_lines(lines: list[str]) -> set[int]:
     never: set[int] = set()
     stripped = [raw.strip() for raw in lines[:5000]]
     fields = table.header_block_fields
-    previous_field = False
+    is_field = [bool(line) and line[0].isalpha() and _header_field(line, fields) for line in stripped]
     for number, line in enumerate(stripped):
         if not line:
-            previous_field = False
             continue
-        if (line.startswith(">") and not line.startswith(">>>")) or any(p.search(line) for p in table.never):
+        if is_field[number] and ((number and is_field[number - 1])
+                                 or (number + 1 < len(stripped) and is_field[number + 1])):
             never.add(number)
         if any(p.search(line) for p in table.never_next):
             below = range(number + 1, min(number + 4, len(stripped)))
             following = next((n for n in below if stripped[n]), None)
             if following is not None:
                 never.add(following)
-        field = _header_field(line, fields)
-        next_field = number + 1 < len(stripped) and _header_field(stripped[number + 1], fields)
-        if field and (previous_field or next_field):
+        if "@" in line and ((line[0] == ">" and not line.startswith(">>>"))
+                            or any(p.search(line) for p in table.never)):
             never.add(number)
-            if previous_field:
-                never.add(number - 1)
-        previous_field = field
     return never
 
 
