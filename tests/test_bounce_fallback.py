@@ -77,6 +77,16 @@ RETURNED = ("\n------ This is a copy of the message, including all the headers. 
      "entered couldn't be found.\n", ["bob@example.net"]),
     # a heading, then "address, reason"
     ("The following addresses had permanent fatal errors\n\nbob@example.net, mailbox disabled\n", ["bob@example.net"]),
+    # Exchange 2007+ rendered from HTML: display name, address in parentheses, the mailto link
+    ("Delivery has failed to these recipients or groups:\n\nBob Example (bob@example.net)<mailto:bob@example.net>\n"
+     "The recipient's mailbox is full.\n", ["bob@example.net"]),
+    # Exchange 5.5: the heading after the original's summary, the address "on <date>"
+    ("Your message\n\n  To:      Bob Example\n  Subject: hello\n\ndid not reach the following recipient(s):\n\n"
+     "bob@example.net on Mon, 1 Jan 2001 10:00:00 +0000\n    The recipient name is not recognized\n",
+     ["bob@example.net"]),
+    # Domino: "was not delivered to:" on its own line, the address below it
+    ("Your message\n\n  Subject: hello\n\nwas not delivered to:\n\n  Bob Example <bob@example.net>\n\nbecause:\n\n"
+     "  User bob not listed in Domino Directory\n", ["bob@example.net"]),
     # next to failure wording in a sentence of an unknown MTA
     ("Sorry, mail for bob@example.net cannot be taken: no such user here.\n", ["bob@example.net"]),
 ])
@@ -153,6 +163,15 @@ def test_the_lines_that_never_name_a_recipient() -> None:
              ">>> RCPT To:<bob@example.net>", "Reply-To: erin@example.net", "", "To: bob@example.net", "",
              "From: alice@example.org", "To: frank@example.com"]
     assert sorted(scan.never_lines(lines)) == [2, 7, 9, 11, 15, 16]
+
+
+def test_a_sentence_naming_the_originals_sender_gives_only_the_recipient() -> None:
+    body = ("Sorry: your message from alice@example.org to bob@example.net failed, no such user.\n"
+            "\n------ This is a copy of the message's headers. ------\n\nFrom: alice@example.org\n"
+            "To: bob@example.net\nSubject: hello\n")
+    head = HEAD.replace("To: alice@example.org", "To: bounces@example.org")
+    mail = Mail(message_from_string(head.format(sender=SENDER, subject="Delivery failure") + body))
+    assert [hit.recipient for hit in fallback.decode(mail)] == ["bob@example.net"]
 
 
 def test_no_failure_text_no_recipient() -> None:

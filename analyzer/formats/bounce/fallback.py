@@ -18,7 +18,7 @@ from email.utils import getaddresses
 
 from . import scan
 from .base import Hit, codes, squash
-from .mail import Mail
+from .mail import Mail, decode_value
 
 NAME = "lhost-text"
 
@@ -97,13 +97,29 @@ def recipients(mail: Mail, named: Iterable[str] = ()) -> list[Hit]:
     if not hits:
         hits = [Hit(recipient=a) for a in dict.fromkeys(named)]
     if not hits:
-        hits = scan.listed(text, exclude | bounce_to) or scan.near_failure_wording(text, exclude | bounce_to)
+        # in a sentence the original's sender is named too ("Your message from alice@... to bob@... failed")
+        hits = scan.listed(text, exclude | bounce_to) or scan.near_failure_wording(
+            text, exclude | bounce_to | _original_senders(mail))
     if not hits and mail.html_text:
         # a plain-text alternative that names nobody; the HTML alternative is the same notice (RFC 2046 5.1.4)
         hits = _named_by_text(mail.html_text, exclude, bounce_to)
     if not hits:
         hits = _original_named(mail, exclude)
     return hits
+
+
+_SENDER_FIELDS = ("From", "Sender", "Reply-To", "Return-Path")
+
+
+def _original_senders(mail: Mail) -> set[str]:
+    """The returned original's sender addresses (From, Sender, Reply-To, Return-Path: RFC 5322 3.6.2,
+    RFC 5321 4.4), unless it was also sent to them (To/Cc): never its failed recipients."""
+    original = mail.original
+    if original is None:
+        return set()
+    values = [decode_value(v) for name in _SENDER_FIELDS for v in original.get_all(name, [])]
+    senders = {a.lower() for _, a in getaddresses(values) if "@" in a}
+    return senders - set(mail.original_recipients)
 
 
 def _original_named(mail: Mail, exclude: set[str]) -> list[Hit]:
