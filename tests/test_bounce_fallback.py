@@ -190,7 +190,8 @@ def test_rules_come_with_their_source() -> None:
     assert len(chunks) > 20
     missing = [chunk.splitlines()[0:3] for chunk in chunks if "# source:" not in chunk]
     assert missing == []
-    for key in ("header_block_fields =", "daemon =", "failure_words =", "local_part ="):
+    for key in ("header_block_fields =", "daemon =", "failure_words =", "local_part =", "\nsender =",
+                "\nsubject =", "\ntext =", "\ngeneric =", "\ndelayed =", "\npermanent ="):
         before = text[: text.index(key)].rsplit("\n\n", 1)[-1]
         assert "# source:" in before, key
     table = scan.rules()

@@ -12,7 +12,6 @@ family; ``bench/fallback_score.py`` runs it alone.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from email.utils import getaddresses
 
@@ -26,38 +25,9 @@ NAME = "lhost-text"
 #: (reasons.toml's categories table reads it as "undefined" when no rule read the notice's text).
 NO_ERROR_TEXT = "no-error-text"
 
-_DAEMON = re.compile(
-    r"^(?:mailer[-_]?daemon|post[-_]?master|mail[-_]?daemon|mail[-_]delivery|maildelivery|"
-    r"mdaemon|bounce[sd]?|returned|nobody|root)(?:[-+.][\w.-]{0,40})?@",
-    re.IGNORECASE,
-)
-_BOUNCE_SUBJECT = re.compile(
-    r"undeliver|undelivered|delivery (?:status|fail|notification|problem|report)|"
-    r"mail delivery|returned mail|failure notice|failed mail|could not (?:be )?deliver|"
-    r"non[- ]?deliver|nondeliverable|not (?:be )?delivered|delivery failure|"
-    r"warning: (?:could not|message)|rejected|error sending|bounce|mail system error|"
-    r"unzustellbar|non remis|no entregado|不達|エラー|配送",
-    re.IGNORECASE,
-)
-BOUNCE_TEXT = re.compile(
-    r"could(?: not|n't) be delivered|was not delivered|undeliverable|delivery (?:has )?failed|"
-    r"failed to deliver|permanent (?:error|failure|fatal)|unable to deliver|returned to (?:the )?sender|"
-    r"delivery to the following recipient|did not reach|could not deliver|not be delivered|"
-    r"following address(?:es)? (?:had|failed)|delivery status notification",
-    re.IGNORECASE,
-)
-#: More generic wording of a notice that carries no reason ("This is an automatically generated ...").
-_GENERIC = re.compile(
-    r"automatically generated|this is the mail (?:system|delivery agent)|please do not reply", re.IGNORECASE
-)
-_DELAYED = re.compile(
-    r"\bdelayed\b|will (?:continue|keep) (?:trying|to try)|not yet been delivered|"
-    r"will be retried|still trying|temporary (?:failure|problem)|warning: message",
-    re.IGNORECASE,
-)
-_PERMANENT = re.compile(
-    r"permanent(?:ly)? (?:error|fail)|given up|giving up|failed permanently", re.IGNORECASE
-)
+_NOTICE = scan.rules().notice
+_DAEMON, _BOUNCE_SUBJECT, BOUNCE_TEXT = _NOTICE["sender"], _NOTICE["subject"], _NOTICE["text"]
+_GENERIC, _DELAYED, _PERMANENT = _NOTICE["generic"], _NOTICE["delayed"], _NOTICE["permanent"]
 
 
 def is_bounce(mail: Mail) -> bool:

@@ -39,6 +39,8 @@ class Rules:
     failure_words: re.Pattern[str]
     local_part: str
     list_span: int
+    #: the notice's own patterns (``[notice]``: sender, subject, text, generic, delayed, permanent)
+    notice: dict[str, re.Pattern[str]]
 
 
 def _compile(pattern: str, case: bool = False) -> re.Pattern[str]:
@@ -65,6 +67,7 @@ def rules() -> Rules:
         failure_words=re.compile(data["failure_words"], re.IGNORECASE),
         local_part=data["local_part"],
         list_span=int(data["list_span"]),
+        notice={key: re.compile(value, re.IGNORECASE) for key, value in data["notice"].items()},
     )
 
 
