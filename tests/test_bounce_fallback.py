@@ -157,6 +157,19 @@ def test_never_the_sender_postmaster_or_the_originals_addresses(body: str, expec
     assert found(body) == expected
 
 
+def test_an_original_copied_inline_without_a_marker_is_not_the_notice() -> None:
+    body = ("Sorry, mail for bob@example.net cannot be taken: no such user here.\n\n"
+            "Received: from client.example.org (client.example.org [192.0.2.7])\n\tby mx.example.net\n"
+            "From: alice@example.org\nTo: bob@example.net\nSubject: hi\n\n"
+            "Hi Bob, my mail to carol@example.net failed yesterday, she is unknown there.\n")
+    assert found(body) == ["bob@example.net"]
+    # a notice's own summary of the original's header (no trace field) is not a copy: the text after it counts
+    summary = ("This report relates to a message you sent with the following header fields:\n\n"
+               "  From: alice@example.org\n  To: bob@example.net\n  Subject: hi\n\n")
+    assert scan.notice_part(summary + "tail") == summary + "tail"
+    assert scan.notice_part(body).endswith("no such user here.\n")
+
+
 def test_the_lines_that_never_name_a_recipient() -> None:
     lines = ["Message details:", "  Subject: hello", "  MAIL FROM: alice@example.org", "  RCPT TO: bob@example.net",
              "", "A message sent by", "", "  <carol@example.org>", "", "> quoted: dave@example.com failed",

@@ -69,7 +69,7 @@ def recipients(mail: Mail, named: Iterable[str] = ()) -> list[Hit]:
     if not hits:
         # in a sentence the original's sender is named too ("Your message from alice@... to bob@... failed")
         hits = scan.listed(text, exclude | bounce_to) or scan.near_failure_wording(
-            text, exclude | bounce_to | _original_senders(mail))
+            scan.notice_part(text), exclude | bounce_to | _original_senders(mail))
     if not hits and mail.html_text:
         # a plain-text alternative that names nobody; the HTML alternative is the same notice (RFC 2046 5.1.4)
         hits = _named_by_text(mail.html_text, exclude, bounce_to)
@@ -102,12 +102,13 @@ def _original_named(mail: Mail, exclude: set[str]) -> list[Hit]:
     """
     lines = mail.text.split("\n")
     never = scan.never_lines(lines)
+    notice_lines = scan.notice_part(mail.text).count("\n") + 1
     quoted = [scan.addresses(lines[n]) for n in sorted(never) if scan.names_field(lines[n], ("to", "cc"))]
     candidates = [*mail.original_recipients, *(a for found in quoted for a in found)]
     originals = [a for a in dict.fromkeys(candidates) if a not in exclude]
     if not originals:
         return []
-    kept = [line for number, line in enumerate(lines) if number not in never]
+    kept = [line for number, line in enumerate(lines[:notice_lines]) if number not in never]
     notice = "\n".join([*kept, mail.html_text]).lower()
     found = next((a for a in originals if a in notice), None)
     if found is None:

@@ -82,6 +82,30 @@ def names_field(line: str, names: Iterable[str]) -> bool:
     return match is not None and match.group(1) in names
 
 
+_TRACE_FIELDS = ("received", "return-path")
+
+
+def notice_part(text: str) -> str:
+    """``text`` up to a copy of the original message written inline without a marker line: a run of three
+    or more header fields (RFC 5322 2.2, the data file's ``header_block_fields``, folded lines included)
+    with a trace field among them (RFC 5321 4.4: every MTA prepends Received; a notice's own summary of
+    the original's header, "Subject:, From:, To:", has none).  The copy's body is not the notice's."""
+    fields = rules().header_block_fields
+    lines = text.split("\n")
+    start, run, trace = 0, 0, False
+    for number, raw in enumerate(lines[:5000]):
+        line = raw.strip()
+        if line and line[0].isalpha() and _header_field(line, fields):
+            start, trace = (number, False) if run == 0 else (start, trace)
+            run += 1
+            trace = trace or line.lower().startswith(_TRACE_FIELDS)
+        elif not (run and line and raw[:1] in " \t"):
+            run = 0
+        if run >= 3 and trace:
+            return "\n".join(lines[:start])
+    return text
+
+
 def never_lines(lines: list[str]) -> set[int]:
     """Numbers of the lines whose addresses are never recipients: the sender's lines (MAIL FROM, a quoted
     From:), the line after "A message sent by", lines quoted with ">" and header fields quoted in a block."""
