@@ -87,6 +87,9 @@ RETURNED = ("\n------ This is a copy of the message, including all the headers. 
     # Domino: "was not delivered to:" on its own line, the address below it
     ("Your message\n\n  Subject: hello\n\nwas not delivered to:\n\n  Bob Example <bob@example.net>\n\nbecause:\n\n"
      "  User bob not listed in Domino Directory\n", ["bob@example.net"]),
+    # b1gMail's heading, a mailbox with its display name under it
+    ("   ----- The message was not delivered to the following addresses -----\n\"Bob Example\" <bob@example.net>\n"
+     "   (reason: The user exceeded his storage limit.)\n", ["bob@example.net"]),
     # next to failure wording in a sentence of an unknown MTA
     ("Sorry, mail for bob@example.net cannot be taken: no such user here.\n", ["bob@example.net"]),
 ])
@@ -112,6 +115,18 @@ def test_the_diagnostic_is_the_html_text_when_the_plain_part_is_empty() -> None:
     (record,) = records_of(message_from_string(raw), "test")
     assert record.recipient == "bob@example.net"
     assert "mailbox full" in (record.diagnostic or "")
+
+
+def test_a_dsn_without_diagnostic_code_gets_the_html_notice_as_diagnostic() -> None:
+    raw = (f"From: {SENDER}\nTo: alice@example.org\nSubject: Delivery Status Notification (Failure)\n"
+           'MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+           '--r\nContent-Type: multipart/alternative; boundary="a"\n\n--a\nContent-Type: text/plain\n\n\n'
+           "--a\nContent-Type: text/html\n\n<p>The mailbox of the recipient is disabled.</p>\n--a--\n"
+           "--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+           "Final-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.2.1\n--r--\n")
+    (record,) = records_of(message_from_string(raw), "test")
+    assert record.recipient == "bob@example.net"
+    assert "mailbox of the recipient is disabled" in (record.diagnostic or "")
 
 
 def test_a_local_delivery_names_the_local_part_of_the_originals_recipient() -> None:
