@@ -87,6 +87,9 @@ RETURNED = ("\n------ This is a copy of the message, including all the headers. 
     # Domino: "was not delivered to:" on its own line, the address below it
     ("Your message\n\n  Subject: hello\n\nwas not delivered to:\n\n  Bob Example <bob@example.net>\n\nbecause:\n\n"
      "  User bob not listed in Domino Directory\n", ["bob@example.net"]),
+    # a heading wrapped over two lines (OpenSMTPD's), a mailbox with its display name under it
+    ("    An error has occurred while attempting to deliver a message for\n    the following list of recipients:\n"
+     "\nBob Example <bob@example.net>\n", ["bob@example.net"]),
     # b1gMail's heading, a mailbox with its display name under it
     ("   ----- The message was not delivered to the following addresses -----\n\"Bob Example\" <bob@example.net>\n"
      "   (reason: The user exceeded his storage limit.)\n", ["bob@example.net"]),

@@ -216,8 +216,11 @@ def listed(text: str, exclude: set[str]) -> list[Hit]:
     lines = text.split("\n")[:5000]
     numbers: dict[int, None] = {}
     for number, raw in enumerate(lines):
+        # a heading wrapped over two lines (OpenSMTPD's "... deliver a message for\n the following list of
+        # recipients:", Postfix's "... could not\nbe delivered to one or more recipients.") is read joined
         line = raw.strip()
-        if len(line) <= 2100 and any(p.search(line) for p in table.headings):
+        joined = " ".join(part.strip() for part in lines[number : number + 2]).strip()
+        if len(joined) <= 4200 and any(p.search(line) or p.search(joined) for p in table.headings):
             numbers.update(dict.fromkeys(range(number + 1, min(number + 1 + table.list_span, len(lines)))))
     if not numbers:
         return []
