@@ -68,6 +68,8 @@ RETURNED = ("\n------ This is a copy of the message, including all the headers. 
     # a labelled field
     ("Your message cannot be delivered to the following recipients:\n\n  Recipient address: bob@example.net\n"
      "  Reason: Remote SMTP server has rejected address\n", ["bob@example.net"]),
+    # a labelled field whose address carries its type
+    ("Delivery has failed.\n\nRecipient: SMTP:bob@example.net\n", ["bob@example.net"]),
     # failure wording as a label
     ("Mail could not be delivered.\n\nUser not found: bob@example.net\n", ["bob@example.net"]),
     # a sentence
