@@ -97,6 +97,8 @@ RETURNED = ("\n------ This is a copy of the message, including all the headers. 
      "   (reason: The user exceeded his storage limit.)\n", ["bob@example.net"]),
     # next to failure wording in a sentence of an unknown MTA
     ("Sorry, mail for bob@example.net cannot be taken: no such user here.\n", ["bob@example.net"]),
+    ("Hello from the mail server.\n\nThe account bob@example.net has been suspended.\n", ["bob@example.net"]),
+    ("Note: 'bob@example.net' is not a valid mailbox on this system.\n", ["bob@example.net"]),
 ])
 def test_each_shape_gives_its_recipients(body: str, expected: list[str]) -> None:
     assert found(body) == expected
