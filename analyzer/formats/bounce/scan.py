@@ -131,6 +131,12 @@ def never_lines(lines: list[str]) -> set[int]:
     return never
 
 
+def clean_address(found: str) -> str:
+    """A matched address lower-cased, without a sentence's final dot or an opening quote ("'bob@..." of
+    "'bob@example.net' is not valid": atext allows the apostrophe, RFC 5322 3.2.3, but not as a quote)."""
+    return found.lower().strip(".").lstrip("'`")
+
+
 def _skipped(address: str, exclude: set[str], keep: set[str] | frozenset[str]) -> bool:
     return address not in keep and (address in exclude or rules().daemon.match(address) is not None)
 
@@ -154,7 +160,7 @@ def _match_lines(lines: list[str], patterns: tuple[re.Pattern[str], ...], number
             match = pattern.match(line)
             if match is None:
                 continue
-            address = match.group("addr").lower().strip(".")
+            address = clean_address(match.group("addr"))
             if _skipped(address, exclude, keep):
                 break
             if block is not None and indent > block[0] and address != block[1]:
@@ -242,7 +248,7 @@ def near_failure_wording(text: str, exclude: set[str]) -> list[Hit]:
         if "@" not in line or len(line) > 2100 or number in never or failure.search(line) is None:
             continue
         for match in _ADDRESS.finditer(line):
-            address = match.group(0).lower().strip(".")
+            address = clean_address(match.group(0))
             if _skipped(address, exclude, frozenset()) or address in hits:
                 continue
             diagnostic = squash(line)
@@ -266,5 +272,5 @@ def addresses(text: str) -> list[str]:
     """Every address in ``text``, lower-cased, in order, without repeats."""
     seen: dict[str, None] = {}
     for match in _ADDRESS.finditer(text[:200000]):
-        seen.setdefault(match.group(0).lower().strip("."), None)
+        seen.setdefault(clean_address(match.group(0)), None)
     return list(seen)
