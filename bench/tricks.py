@@ -12,6 +12,7 @@ in the code (bench/README.md keeps each figure).
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -36,13 +37,17 @@ VARIANTS = {
 }
 
 
-def run(prelude: str, log: Path, html: Path) -> float:
+def run(prelude: str, log: Path, html: Path) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system, the process and its workers) of one run."""
     code = prelude + f"from analyzer.cli import main\nmain([{str(log)!r}, '--html', {str(html)!r}, '-q'])\n"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], stdout=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"a run failed: {prelude!r}")
-    return time.perf_counter() - start
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> int:
@@ -52,21 +57,26 @@ def main() -> int:
     args = parser.parse_args()
     pflogsumm = shutil.which("pflogsumm")
     times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    cpu: dict[str, list[float]] = {name: [] for name in VARIANTS}
     peer: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         html = Path(tmp) / "report.html"
         for _ in range(args.rounds):
             for name, prelude in VARIANTS.items():
-                times[name].append(run(prelude, args.log, html))
+                wall, used = run(prelude, args.log, html)
+                times[name].append(wall)
+                cpu[name].append(used)
             if pflogsumm:
                 start = time.perf_counter()
                 subprocess.run([pflogsumm, str(args.log)], stdout=subprocess.DEVNULL, check=True)
                 peer.append(time.perf_counter() - start)
     shipped = statistics.median(times["as shipped"])
-    print(f"{'variant':28} {'median s':>9} {'vs shipped':>11}  runs")
+    shipped_cpu = statistics.median(cpu["as shipped"])
+    print(f"{'variant':28} {'wall s':>7} {'vs shipped':>10} {'CPU s':>7} {'vs shipped':>10}  wall runs")
     for name, runs in times.items():
-        median = statistics.median(runs)
-        print(f"{name:28} {median:9.2f} {median / shipped:10.3f}x  {', '.join(f'{t:.2f}' for t in runs)}")
+        median, used = statistics.median(runs), statistics.median(cpu[name])
+        print(f"{name:28} {median:7.2f} {median / shipped:9.3f}x {used:7.2f} {used / shipped_cpu:9.3f}x  "
+              f"{', '.join(f'{t:.2f}' for t in runs)}")
     if peer:
         print(f"{'pflogsumm':28} {statistics.median(peer):9.2f}  ratio pflogsumm/shipped "
               f"{statistics.median(peer) / shipped:.2f}")
