@@ -281,7 +281,7 @@ def parse_split(source: Input, classifier: Classifier, jobs: int, carry: dict[st
         joined = concat_tables(tables) if tables else to_table([])  # copies out of the files
     tally = merge_tallies(source, [r.tally for r in results])
     if source.kind == postfix_log.NAME:  # arrivals in flight before this input meet their qmgr lines
-        tally.traffic = Traffic(arrived=carry.setdefault("arrived", {}))
+        tally.traffic = Traffic.carried(carry)
         for result in results:
             tally.traffic.add(result.tally.traffic)
     if source.kind == postfix_log.NAME:

@@ -358,6 +358,64 @@ def health(traffic: Traffic | None, top: int, lang: str = "en") -> list[dict[str
     return rows
 
 
+#: The trust levels of a TLS connection, as Postfix names them, the weakest first.
+TRUST_LEVELS = ("Anonymous", "Untrusted", "Trusted", "Verified")
+
+
+def smtpd_stats(traffic: Traffic | None) -> dict[str, Any]:
+    """pflogsumm's "smtpd" (--smtpd-stats): connections (a ``connect from`` paired with the same
+    process's ``disconnect from``), distinct client hosts/domains among them, total, average and longest
+    connect time in seconds; beside them the ``connect from`` lines and the TLS connections from clients
+    (``TLS connection established from``) and their share of the connects."""
+    clients = traffic.smtpd_clients.values() if traffic else ()
+    connects = connections = tls = 0
+    seconds = longest = 0.0
+    domains = 0
+    for row in clients:
+        connects += row[0]
+        connections += row[1]
+        seconds += row[2]
+        longest = max(longest, row[3])
+        tls += row[4]
+        domains += row[1] > 0
+    return {"connections": connections, "hosts_domains": domains, "total_seconds": round(seconds, 3),
+            "avg_seconds": round(seconds / connections, 3) if connections else 0.0,
+            "max_seconds": round(longest, 3), "connects": connects, "tls": tls,
+            "tls_share": tls / connects if connects else 0.0}
+
+
+def smtpd_clients(traffic: Traffic | None, top: int) -> list[dict[str, Any]]:
+    """pflogsumm's "Host/Domain Summary: SMTPD Connections" (the most connections first), with the
+    client's connect lines, TLS connections and their share."""
+    rows = traffic.smtpd_clients.items() if traffic else ()
+    ranked = heapq.nsmallest(top, rows, key=lambda item: (-item[1][1], -item[1][0], item[0]))
+    return [{"client": client, "connections": connections, "total_seconds": round(seconds, 3),
+             "avg_seconds": round(seconds / connections, 3) if connections else 0.0,
+             "max_seconds": round(longest, 3), "connects": connects, "tls": tls,
+             "tls_share": tls / connects if connects else 0.0}
+            for client, (connects, connections, seconds, longest, tls) in ranked]
+
+
+def tls_outbound(traffic: Traffic | None, top: int) -> dict[str, Any]:
+    """Delivered mail to remote hosts over SMTP/LMTP, and the share sent over TLS, overall (``share``,
+    by trust in ``by_trust``) and per recipient domain (``domains``, the most deliveries first)."""
+    by_domain: dict[str, dict[str, int]] = {}
+    for (domain, trust), n in (traffic.tls_deliveries.items() if traffic else ()):
+        row = by_domain.setdefault(domain, dict.fromkeys(("deliveries", "tls", *TRUST_LEVELS), 0))
+        row["deliveries"] += n
+        if trust:
+            row["tls"] += n
+            row[trust] = row.get(trust, 0) + n
+    by_trust = {trust: sum(row.get(trust, 0) for row in by_domain.values()) for trust in TRUST_LEVELS}
+    deliveries = sum(row["deliveries"] for row in by_domain.values())
+    tls = sum(row["tls"] for row in by_domain.values())
+    ranked = heapq.nsmallest(top, by_domain.items(), key=lambda item: (-item[1]["deliveries"], item[0]))
+    return {"deliveries": deliveries, "tls": tls, "share": tls / deliveries if deliveries else 0.0,
+            "by_trust": by_trust,
+            "domains": [{"domain": domain, **row, "share": row["tls"] / row["deliveries"]}
+                        for domain, row in ranked]}
+
+
 def _top(counter: Any, top: int, name: str) -> list[dict[str, Any]]:
     return [{name: key, "count": n} for key, n in counter.most_common(top)]
 
@@ -405,6 +463,9 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         "postscreen": _top(traffic.postscreen, 20, "result") if traffic else [],
         "postscreen_clients": _top(traffic.postscreen_clients, top, "ip") if traffic else [],
         "tls": [{"direction": d, "trust": t, "count": n} for (d, t), n in sorted(tls.items())],
+        "tls_outbound": tls_outbound(traffic, top),
+        "smtpd": smtpd_stats(traffic),
+        "smtpd_clients": smtpd_clients(traffic, top),
         "lifecycle": lifecycle(logs),
     }
 

@@ -69,13 +69,19 @@ _QMGR_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _QMGR_BODY),
 _ARRIVAL_BODY = _QID + r": client=(?P<client>[^,\s]{1,400})"
 _ARRIVAL_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _ARRIVAL_BODY),
                   re.compile(_RFC3339_STAMP + _PROGRAM + _ARRIVAL_BODY))
+# smtpd's "connect from host[ip]" and "disconnect from host[ip] ehlo=1 ...", header and payload at once
+_CONNECTION_BODY = r"(?P<connection>connect|disconnect) from (?P<client>[^\s]{1,400})"
+_CONNECTION_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _CONNECTION_BODY),
+                     re.compile(_RFC3339_STAMP + _PROGRAM + _CONNECTION_BODY))
 # What follows the "[pid]: " of the other lines that give something (one search, from the literal "]: "):
 # Postfix's own messages, TLS connections, postscreen's routine lines (counted on the spot), arrivals and
 # the actions of cleanup and smtpd after a queue id, postscreen's verdicts, master's messages.
 _INTERESTING = re.compile(
     r"\]: (?:(?P<level>warning|error|fatal|panic): "
-    r"|(?P<trust>Anonymous|Untrusted|Trusted|Verified) TLS connection established (?P<direction>to|from) "
+    r"|(?P<trust>Anonymous|Untrusted|Trusted|Verified) TLS connection (?:established|reused) "
+    r"(?P<direction>to|from) "
     r"|(?P<routine>CONNECT from|PASS OLD|PASS NEW|DISCONNECT) \["
+    r"|(?P<connection>connect|disconnect) from "
     r"|[0-9A-Za-z]{5,20}: (?P<queued>client=|uid=|sender=|hold: |discard: |warning: )"
     r"|(?:PREGREET|DNSBL rank|HANGUP|COMMAND|BARE NEWLINE|NON-SMTP|WHITELIST|ALLOWLIST|BLACKLIST|DENYLIST)"
     r"|(?:daemon started|reload|terminating on signal))"
@@ -123,6 +129,8 @@ _CONNECT_CATEGORIES = (("refused", "111"), ("timed out", "101"), ("no route", "1
 DELIVERY_AGENTS = frozenset(
     {"smtp", "lmtp", "local", "virtual", "pipe", "error", "discard", "retry", "relay"}
 )
+#: The delivery agents that connect to a remote host, whose TLS connections are paired with deliveries.
+SMTP_CLIENTS = frozenset({"smtp", "lmtp", "relay"})
 REJECTING_DAEMONS = frozenset({"smtpd", "postscreen", "cleanup"})
 POSTFIX_DAEMONS = DELIVERY_AGENTS | REJECTING_DAEMONS | frozenset({
     "qmgr", "nqmgr", "bounce", "defer", "trace", "pickup", "anvil", "scache", "tlsmgr", "tlsproxy",
@@ -300,9 +308,9 @@ class _Parser:
         self.clock = _Clock(source.mtime)
         self.senders: dict[tuple[str, str], str] = carry.setdefault("senders", {})
         self.sizes: dict[tuple[str, str], int] = carry.setdefault("sizes", {})
-        self.traffic = tally.traffic = Traffic(arrived=carry.setdefault("arrived", {}),
-                                               unmatched={} if ranged else None)
+        self.traffic = tally.traffic = Traffic.carried(carry, ranged)
         self.unknown_removed: set[tuple[str, str]] = set()
+        self.connected_here: set[tuple[str, str]] = set()  # smtpd processes that logged a connect here
         self._last_stamp = self._hour_text = ""
         self._last_time: datetime | None = None
         self._hour: datetime | None = None
@@ -327,7 +335,8 @@ class _Parser:
         delivery_classic, delivery_rfc3339 = (pattern.match for pattern in _DELIVERY_LINES)
         qmgr_classic, qmgr_rfc3339 = (pattern.match for pattern in _QMGR_LINES)
         arrival_classic, arrival_rfc3339 = (pattern.match for pattern in _ARRIVAL_LINES)
-        interesting, tls, postscreen = _INTERESTING.search, self.traffic.tls, self.traffic.postscreen
+        connection_classic, connection_rfc3339 = (pattern.match for pattern in _CONNECTION_LINES)
+        interesting, postscreen = _INTERESTING.search, self.traffic.postscreen
         lineno = first_line - 1
         for lineno, line in enumerate(lines, first_line):
             if "status=" in line:
@@ -353,10 +362,18 @@ class _Parser:
                     tally.noise += 1
                     continue
                 found = e.lastgroup
-                if found == "direction":  # "<trust> TLS connection established to|from ...": counted
-                    tls[("outbound" if e.group("direction") == "to" else "inbound", e.group("trust"))] += 1
-                    tally.noise += 1
-                    continue
+                if found == "connection":  # smtpd's "connect from" / "disconnect from": paired per process
+                    c = connection_classic(line) or connection_rfc3339(line)
+                    if c is not None and c.group("prog").endswith("smtpd"):
+                        self._connection(c)
+                        tally.noise += 1
+                        continue
+                elif found == "direction":  # "<trust> TLS connection established to|from ...": counted
+                    h = classic(line) or rfc3339(line)
+                    if h is not None:
+                        self._tls(h, e)
+                        tally.noise += 1
+                        continue
                 if found == "routine":  # postscreen's CONNECT, PASS OLD/NEW, DISCONNECT: counted
                     postscreen[_POSTSCREEN_ROUTINE[e.group("routine")]] += 1
                     tally.noise += 1
@@ -403,6 +420,36 @@ class _Parser:
         else:  # RFC 3339: the offset decides the hour (as UTC)
             hour = _hour(self.time(m))
         self.traffic.events[(kind, hour)] += 1
+
+    @staticmethod
+    def _process(m: re.Match[str], end: int) -> str:
+        """The program and pid of a line (``postfix/smtp[123]: ``), with ``end`` where its payload starts:
+        with the syslog host, the key of what one process logs over several lines."""
+        return m.string[m.start("prog"):end]
+
+    def _connection(self, c: re.Match[str]) -> None:
+        """smtpd's ``connect from`` / ``disconnect from`` (pflogsumm's --smtpd-stats): the two lines of
+        one process (same host, program and pid) are one connection."""
+        key = (c.group("host"), self._process(c, c.start("connection")))
+        client = c.group("client")
+        if c.group("connection") == "connect":
+            self.traffic.connected(key, client, self.time(c))
+            if self.traffic.early_disconnects is not None:
+                self.connected_here.add(key)
+        else:
+            self.traffic.disconnected(key, client, self.time(c), key in self.connected_here)
+
+    def _tls(self, m: re.Match[str], e: re.Match[str]) -> None:
+        """``<trust> TLS connection established to relay: ...`` (an SMTP client) or ``... from client:``
+        (smtpd)."""
+        line, start = m.string, e.end()
+        end = line.find(": ", start)
+        peer = line[start:end] if end > 0 else line[start:].rstrip()
+        trust = e.group("trust")
+        if e.group("direction") == "to":
+            self.traffic.outbound_tls((m.group("host"), self._process(m, m.start("msg"))), peer, trust)
+        else:
+            self.traffic.inbound_tls(peer, trust)
 
     def _noise(self, kind: str) -> None:
         self.tally.noise += 1
@@ -505,6 +552,9 @@ class _Parser:
         enhanced = enhanced or stated  # logs of Postfix before 2.3 have no dsn=
         if remote_mta is None and relay != "none":
             remote_mta, remote_ip = _split_host_ip(relay)
+        transport = prog.rpartition("/")[2]
+        if transport in SMTP_CLIENTS and relay != "none":
+            self._tls_delivery(m, d, relay, status == "sent" and recipient is not None)
         # Positional, in Record's field order (twice as fast as keywords on the hottest path):
         # time, host, queue_id, sender, recipient, domain, status, smtp_code, enhanced_code, code_class,
         # diagnostic, remote_mta, reason, hard, source, parser, remote_ip, transport, smtp_command,
@@ -514,10 +564,25 @@ class _Parser:
         return Record(
             self.time(m), host, qid, self.senders.get(key), recipient, _domain(recipient),
             status, smtp_code, enhanced, code_class(enhanced, smtp_code),
-            text or None, remote_mta, None, None, where, NAME, remote_ip, prog.rpartition("/")[2], command,
+            text or None, remote_mta, None, None, where, NAME, remote_ip, transport, command,
             category, None, None, None, orig_to, None, None, None, None,
             self.sizes.get(key), float(delay) if delay else None, delays,
         )
+
+    def _tls_delivery(self, m: re.Match[str], d: re.Match[str], relay: str, delivered: bool) -> None:
+        """A delivery attempt of an SMTP client, paired with the process's TLS connection (see
+        :func:`analyzer.traffic.tls_continues`); a delivered one to a remote host (an IP address that is
+        not a loopback one, where a content filter listens, nor a unix socket) is counted by recipient
+        domain with its trust."""
+        payload = d.start("qid")
+        key = (m.group("host"), self._process(m, payload if m is d else m.start("msg")))
+        reused = d.string.find(" conn_use=", payload, d.start("status")) > 0
+        domain = None
+        if delivered:
+            ip = _split_host_ip(relay)[1] or ""
+            if ip and "/" not in ip and not ip.startswith("127.") and ip != "::1":
+                domain = _domain(d.group("to") or d.group("bare_to")) or "(none)"
+        self.traffic.delivery(key, relay, d.group("qid"), reused, domain)
 
     def qmgr(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
         sender_m = _QMGR_FROM.match(msg)
