@@ -281,13 +281,16 @@ def test_new_sections_render_within_the_limits(generate) -> None:
     summary = summarize(read_frame([str(log)], accounting, jobs=1), accounting, top=7)
     for key in ("domains", "providers", "top_senders", "top_senders_by_bytes", "sender_failures", "health",
                 "top_recipients", "top_recipients_by_bytes", "recipient_failures",
-                "sasl_ips", "master", "postscreen_clients"):
+                "sasl_ips", "master", "postscreen_clients", "smtpd_clients"):
         assert len(summary["traffic"][key]) <= 7, key
+    assert 0 < len(summary["traffic"]["tls_outbound"]["domains"]) <= 7
     text = render_text(summary)
     assert "Grand totals" in text and "Postfix warnings" in text
+    assert "smtpd connections: " in text and "deliveries to remote hosts" in text
     assert all(len(line) <= 80 for line in text.splitlines()), max(text.splitlines(), key=len)
     html = render_html(summary)
     assert 'id="traffic"' in html and 'id="health"' in html
+    assert "Outbound TLS by recipient domain" in html and "smtpd connections by client" in html
     assert traffic_of(accounting.tallies) is not None
 
 
