@@ -67,6 +67,7 @@ def read_frame(
     carry: dict[str, Any] = {}  # state one input hands to the next (Postfix senders in flight)
     if store is not None:
         carry["senders"], carry["sizes"] = store.in_flight()
+        carry.update(store.carried())
         carry["first_sight"] = store.first_sight
     for whole in open_inputs(_specs(inputs), sniff):
         earlier = Tally(source=whole.name, kind=whole.kind, unit=BY_NAME[whole.kind].UNIT)
@@ -95,6 +96,7 @@ def read_frame(
             by_offset.read_up_to(source, tally)
     if store is not None:
         store.keep_in_flight(carry.get("senders", {}), carry.get("sizes", {}))
+        store.keep_carried(carry)
     run_pending()
     if not frames:
         return _to_frame([])

@@ -181,7 +181,9 @@ class Traffic:
 
     def _connection(self, client: str, start: datetime | None, end: datetime | None) -> None:
         row = self._client(client)
-        seconds = (end - start).total_seconds() if start is not None and end is not None else 0.0
+        # no duration when a stamp is missing, or one has an offset and the other none (formats mixed)
+        timed = start is not None and end is not None and (start.tzinfo is None) == (end.tzinfo is None)
+        seconds = (end - start).total_seconds() if timed else 0.0  # type: ignore[operator]
         row[1] += 1
         row[2] += seconds
         row[3] = max(row[3], seconds)
