@@ -135,8 +135,9 @@ class Traffic:
     #: the first ``disconnect from`` of each process that had no ``connect from`` in this part, with
     #: its time and client (kept by byte ranges only: the connect may lie in an earlier range)
     early_disconnects: dict[tuple[str, str], tuple[datetime | None, str]] | None = None
-    #: client domain (pflogsumm's) -> [connect lines, connections (connect paired with disconnect),
-    #: seconds connected, longest connection in seconds, TLS connections from it]
+    #: client as logged (``host[ip]``) -> [connect lines, connections (connect paired with disconnect),
+    #: seconds connected, longest connection in seconds, TLS connections from it]; the tables roll
+    #: these up by client domain (:func:`client_domain`, once per distinct client)
     smtpd_clients: dict[str, list[Any]] = field(default_factory=dict)
     #: outbound TLS: the last TLS connection of each SMTP client process (carried to the next part)
     tls_sessions: dict[tuple[str, str], TlsSession] = field(default_factory=dict)
@@ -159,10 +160,9 @@ class Traffic:
 
     # -- smtpd connections ---------------------------------------------------------------------
     def _client(self, client: str) -> list[Any]:
-        domain = client_domain(client)
-        row = self.smtpd_clients.get(domain)
+        row = self.smtpd_clients.get(client)
         if row is None:
-            row = self.smtpd_clients[domain] = [0, 0, 0.0, 0.0, 0]
+            row = self.smtpd_clients[client] = [0, 0, 0.0, 0.0, 0]
         return row
 
     def connected(self, key: tuple[str, str], client: str, time: datetime | None) -> None:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .frame import STRING, as_string
-from .traffic import EVENT_KINDS, LEVELS, Traffic
+from .traffic import EVENT_KINDS, LEVELS, Traffic, client_domain
 
 #: The grand totals, in pflogsumm's order and with its names.
 TOTALS = ("received", "delivered", "forwarded", "deferred", "deferrals", "bounced", "rejected",
@@ -362,33 +362,45 @@ def health(traffic: Traffic | None, top: int, lang: str = "en") -> list[dict[str
 TRUST_LEVELS = ("Anonymous", "Untrusted", "Trusted", "Verified")
 
 
-def smtpd_stats(traffic: Traffic | None) -> dict[str, Any]:
+def _smtpd_domains(traffic: Traffic | None) -> dict[str, list[Any]]:
+    """:attr:`Traffic.smtpd_clients` rolled up by client domain (pflogsumm's host/domain)."""
+    domains: dict[str, list[Any]] = {}
+    for client, (connects, connections, seconds, longest, tls) in (traffic.smtpd_clients.items()
+                                                                   if traffic else ()):
+        row = domains.setdefault(client_domain(client), [0, 0, 0.0, 0.0, 0])
+        row[0] += connects
+        row[1] += connections
+        row[2] += seconds
+        row[3] = max(row[3], longest)
+        row[4] += tls
+    return domains
+
+
+def smtpd_stats(domains: dict[str, list[Any]]) -> dict[str, Any]:
     """pflogsumm's "smtpd" (--smtpd-stats): connections (a ``connect from`` paired with the same
     process's ``disconnect from``), distinct client hosts/domains among them, total, average and longest
     connect time in seconds; beside them the ``connect from`` lines and the TLS connections from clients
     (``TLS connection established from``) and their share of the connects."""
-    clients = traffic.smtpd_clients.values() if traffic else ()
     connects = connections = tls = 0
     seconds = longest = 0.0
-    domains = 0
-    for row in clients:
+    hosts = 0
+    for row in domains.values():
         connects += row[0]
         connections += row[1]
         seconds += row[2]
         longest = max(longest, row[3])
         tls += row[4]
-        domains += row[1] > 0
-    return {"connections": connections, "hosts_domains": domains, "total_seconds": round(seconds, 3),
+        hosts += row[1] > 0
+    return {"connections": connections, "hosts_domains": hosts, "total_seconds": round(seconds, 3),
             "avg_seconds": round(seconds / connections, 3) if connections else 0.0,
             "max_seconds": round(longest, 3), "connects": connects, "tls": tls,
             "tls_share": tls / connects if connects else 0.0}
 
 
-def smtpd_clients(traffic: Traffic | None, top: int) -> list[dict[str, Any]]:
+def smtpd_clients(domains: dict[str, list[Any]], top: int) -> list[dict[str, Any]]:
     """pflogsumm's "Host/Domain Summary: SMTPD Connections" (the most connections first), with the
     client's connect lines, TLS connections and their share."""
-    rows = traffic.smtpd_clients.items() if traffic else ()
-    ranked = heapq.nsmallest(top, rows, key=lambda item: (-item[1][1], -item[1][0], item[0]))
+    ranked = heapq.nsmallest(top, domains.items(), key=lambda item: (-item[1][1], -item[1][0], item[0]))
     return [{"client": client, "connections": connections, "total_seconds": round(seconds, 3),
              "avg_seconds": round(seconds / connections, 3) if connections else 0.0,
              "max_seconds": round(longest, 3), "connects": connects, "tls": tls,
@@ -432,6 +444,7 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
     for (level, _daemon, _pattern), group in (traffic.health.items() if traffic else ()):
         levels[level] += group.count
     tls = traffic.tls if traffic else {}
+    smtpd_domains = _smtpd_domains(traffic)
     pairs = delivery_pairs(logs)
     recipients = top_recipients(logs, top)
     if len(pairs):
@@ -464,8 +477,8 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         "postscreen_clients": _top(traffic.postscreen_clients, top, "ip") if traffic else [],
         "tls": [{"direction": d, "trust": t, "count": n} for (d, t), n in sorted(tls.items())],
         "tls_outbound": tls_outbound(traffic, top),
-        "smtpd": smtpd_stats(traffic),
-        "smtpd_clients": smtpd_clients(traffic, top),
+        "smtpd": smtpd_stats(smtpd_domains),
+        "smtpd_clients": smtpd_clients(smtpd_domains, top),
         "lifecycle": lifecycle(logs),
     }
 

@@ -73,15 +73,18 @@ _ARRIVAL_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _ARRIVAL_BODY),
 _CONNECTION_BODY = r"(?P<connection>connect|disconnect) from (?P<client>[^\s]{1,400})"
 _CONNECTION_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _CONNECTION_BODY),
                      re.compile(_RFC3339_STAMP + _PROGRAM + _CONNECTION_BODY))
+# "<trust> TLS connection established to host[ip]:port: TLSv1.3 ..." (SMTP client; "from host[ip]: " smtpd);
+# the peer is one unbounded class up to "]" (linear, and faster than a bounded run, as above)
+_TLS_BODY = (r"(?P<trust>Anonymous|Untrusted|Trusted|Verified) TLS connection (?:established|reused) "
+             r"(?P<direction>to|from) (?P<peer>[^\s\]]*\](?::\d{1,5})?): ")
+_TLS_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _TLS_BODY),
+              re.compile(_RFC3339_STAMP + _PROGRAM + _TLS_BODY))
 # What follows the "[pid]: " of the other lines that give something (one search, from the literal "]: "):
-# Postfix's own messages, TLS connections, postscreen's routine lines (counted on the spot), arrivals and
+# Postfix's own messages, postscreen's routine lines (counted on the spot), arrivals and
 # the actions of cleanup and smtpd after a queue id, postscreen's verdicts, master's messages.
 _INTERESTING = re.compile(
     r"\]: (?:(?P<level>warning|error|fatal|panic): "
-    r"|(?P<trust>Anonymous|Untrusted|Trusted|Verified) TLS connection (?:established|reused) "
-    r"(?P<direction>to|from) "
     r"|(?P<routine>CONNECT from|PASS OLD|PASS NEW|DISCONNECT) \["
-    r"|(?P<connection>connect|disconnect) from "
     r"|[0-9A-Za-z]{5,20}: (?P<queued>client=|uid=|sender=|hold: |discard: |warning: )"
     r"|(?:PREGREET|DNSBL rank|HANGUP|COMMAND|BARE NEWLINE|NON-SMTP|WHITELIST|ALLOWLIST|BLACKLIST|DENYLIST)"
     r"|(?:daemon started|reload|terminating on signal))"
@@ -336,6 +339,7 @@ class _Parser:
         qmgr_classic, qmgr_rfc3339 = (pattern.match for pattern in _QMGR_LINES)
         arrival_classic, arrival_rfc3339 = (pattern.match for pattern in _ARRIVAL_LINES)
         connection_classic, connection_rfc3339 = (pattern.match for pattern in _CONNECTION_LINES)
+        tls_classic, tls_rfc3339 = (pattern.match for pattern in _TLS_LINES)
         interesting, postscreen = _INTERESTING.search, self.traffic.postscreen
         lineno = first_line - 1
         for lineno, line in enumerate(lines, first_line):
@@ -354,35 +358,36 @@ class _Parser:
                 if q is not None and q.group("prog").endswith("qmgr"):
                     self._queue_bookkeeping(q)
                     continue
-            elif "reject" not in line:
-                # cheap prefilter: a line that is no delivery, reject or queue-manager line is noise
-                # unless it holds one of the words of an event (warnings, arrivals, postscreen, ...)
-                e = interesting(line)
-                if e is None:
-                    tally.noise += 1
-                    continue
-                found = e.lastgroup
-                if found == "connection":  # smtpd's "connect from" / "disconnect from": paired per process
+            else:
+                if "connect from " in line:  # smtpd's "connect from" / "disconnect from": paired per process
                     c = connection_classic(line) or connection_rfc3339(line)
                     if c is not None and c.group("prog").endswith("smtpd"):
                         self._connection(c)
                         tally.noise += 1
                         continue
-                elif found == "direction":  # "<trust> TLS connection established to|from ...": counted
-                    h = classic(line) or rfc3339(line)
-                    if h is not None:
-                        self._tls(h, e)
+                elif "TLS connection " in line:  # "<trust> TLS connection established to|from ...": counted
+                    t = tls_classic(line) or tls_rfc3339(line)
+                    if t is not None:
+                        self._tls(t)
                         tally.noise += 1
                         continue
-                if found == "routine":  # postscreen's CONNECT, PASS OLD/NEW, DISCONNECT: counted
-                    postscreen[_POSTSCREEN_ROUTINE[e.group("routine")]] += 1
-                    tally.noise += 1
-                    continue
-                if found == "queued" and e.group("queued") == "client=":
-                    a = arrival_classic(line) or arrival_rfc3339(line)
-                    if a is not None and a.group("prog").endswith("/smtpd"):
-                        self._arrival(a)
+                if "reject" not in line:
+                    # cheap prefilter: a line that is no delivery, reject or queue-manager line is noise
+                    # unless it holds one of the words of an event (warnings, arrivals, postscreen, ...)
+                    e = interesting(line)
+                    if e is None:
+                        tally.noise += 1
                         continue
+                    found = e.lastgroup
+                    if found == "routine":  # postscreen's CONNECT, PASS OLD/NEW, DISCONNECT: counted
+                        postscreen[_POSTSCREEN_ROUTINE[e.group("routine")]] += 1
+                        tally.noise += 1
+                        continue
+                    if found == "queued" and e.group("queued") == "client=":
+                        a = arrival_classic(line) or arrival_rfc3339(line)
+                        if a is not None and a.group("prog").endswith("/smtpd"):
+                            self._arrival(a)
+                            continue
             m = classic(line) or rfc3339(line)
             if m is None:
                 if line.strip():
@@ -430,24 +435,21 @@ class _Parser:
     def _connection(self, c: re.Match[str]) -> None:
         """smtpd's ``connect from`` / ``disconnect from`` (pflogsumm's --smtpd-stats): the two lines of
         one process (same host, program and pid) are one connection."""
-        key = (c.group("host"), self._process(c, c.start("connection")))
-        client = c.group("client")
-        if c.group("connection") == "connect":
-            self.traffic.connected(key, client, self.time(c))
+        start = c.start("connection")
+        key = (c.group("host"), c.string[c.start("prog"):start])
+        if c.string.startswith("connect", start):
+            self.traffic.connected(key, c.group("client"), self.time(c))
             if self.traffic.early_disconnects is not None:
                 self.connected_here.add(key)
         else:
-            self.traffic.disconnected(key, client, self.time(c), key in self.connected_here)
+            self.traffic.disconnected(key, c.group("client"), self.time(c), key in self.connected_here)
 
-    def _tls(self, m: re.Match[str], e: re.Match[str]) -> None:
+    def _tls(self, t: re.Match[str]) -> None:
         """``<trust> TLS connection established to relay: ...`` (an SMTP client) or ``... from client:``
         (smtpd)."""
-        line, start = m.string, e.end()
-        end = line.find(": ", start)
-        peer = line[start:end] if end > 0 else line[start:].rstrip()
-        trust = e.group("trust")
-        if e.group("direction") == "to":
-            self.traffic.outbound_tls((m.group("host"), self._process(m, m.start("msg"))), peer, trust)
+        peer, trust = t.group("peer", "trust")
+        if t.group("direction") == "to":
+            self.traffic.outbound_tls((t.group("host"), self._process(t, t.start("trust"))), peer, trust)
         else:
             self.traffic.inbound_tls(peer, trust)
 
@@ -547,14 +549,16 @@ class _Parser:
             return None
         if recipient is None:
             recipient, orig_to = d.group("bare_to"), orig_to or d.group("bare_orig")
-        host = m.group("host")
+        host, domain, transport = m.group("host"), _domain(recipient), prog.rpartition("/")[2]
         remote_mta, remote_ip, smtp_code, stated, command, category = parse_reply(text) if text else NO_REPLY
         enhanced = enhanced or stated  # logs of Postfix before 2.3 have no dsn=
-        if remote_mta is None and relay != "none":
-            remote_mta, remote_ip = _split_host_ip(relay)
-        transport = prog.rpartition("/")[2]
-        if transport in SMTP_CLIENTS and relay != "none":
-            self._tls_delivery(m, d, relay, status == "sent" and recipient is not None)
+        if relay != "none":
+            relay_host, relay_ip = _split_host_ip(relay)
+            if remote_mta is None:
+                remote_mta, remote_ip = relay_host, relay_ip
+            if transport in SMTP_CLIENTS:
+                delivered_to = (domain or "(none)") if status == "sent" else None
+                self._tls_delivery(m, d, host, relay, relay_ip, delivered_to)
         # Positional, in Record's field order (twice as fast as keywords on the hottest path):
         # time, host, queue_id, sender, recipient, domain, status, smtp_code, enhanced_code, code_class,
         # diagnostic, remote_mta, reason, hard, source, parser, remote_ip, transport, smtp_command,
@@ -562,27 +566,31 @@ class _Parser:
         # size, delay, delays
         key = (host, qid)
         return Record(
-            self.time(m), host, qid, self.senders.get(key), recipient, _domain(recipient),
+            self.time(m), host, qid, self.senders.get(key), recipient, domain,
             status, smtp_code, enhanced, code_class(enhanced, smtp_code),
             text or None, remote_mta, None, None, where, NAME, remote_ip, transport, command,
             category, None, None, None, orig_to, None, None, None, None,
             self.sizes.get(key), float(delay) if delay else None, delays,
         )
 
-    def _tls_delivery(self, m: re.Match[str], d: re.Match[str], relay: str, delivered: bool) -> None:
+    def _tls_delivery(self, m: re.Match[str], d: re.Match[str], host: str, relay: str, ip: str | None,
+                      delivered_to: str | None) -> None:
         """A delivery attempt of an SMTP client, paired with the process's TLS connection (see
-        :func:`analyzer.traffic.tls_continues`); a delivered one to a remote host (an IP address that is
-        not a loopback one, where a content filter listens, nor a unix socket) is counted by recipient
-        domain with its trust."""
+        :func:`analyzer.traffic.tls_continues`); a delivered one (``delivered_to`` its recipient domain) to
+        a remote host (an IP address that is not a loopback one, where a content filter listens, nor a
+        unix socket) is counted by recipient domain with its trust."""
+        traffic = self.traffic
         payload = d.start("qid")
-        key = (m.group("host"), self._process(m, payload if m is d else m.start("msg")))
+        key = (host, m.string[m.start("prog"):payload if m is d else m.start("msg")])
+        if delivered_to is not None and (not ip or "/" in ip or ip.startswith("127.") or ip == "::1"):
+            delivered_to = None
+        decided = traffic.tls_decided
+        if key not in traffic.tls_sessions and (decided is None or key in decided):  # the usual: no TLS
+            if delivered_to is not None:
+                traffic.tls_deliveries[(delivered_to, "")] += 1
+            return
         reused = d.string.find(" conn_use=", payload, d.start("status")) > 0
-        domain = None
-        if delivered:
-            ip = _split_host_ip(relay)[1] or ""
-            if ip and "/" not in ip and not ip.startswith("127.") and ip != "::1":
-                domain = _domain(d.group("to") or d.group("bare_to")) or "(none)"
-        self.traffic.delivery(key, relay, d.group("qid"), reused, domain)
+        traffic.delivery(key, relay, d.group("qid"), reused, delivered_to)
 
     def qmgr(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
         sender_m = _QMGR_FROM.match(msg)
