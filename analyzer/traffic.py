@@ -158,6 +158,11 @@ class Traffic:
                    early_disconnects={} if ranged else None, tls_pending={} if ranged else None,
                    tls_decided=set() if ranged else None)
 
+    @property
+    def ranged(self) -> bool:
+        """True for the Traffic of a byte range: it keeps what an earlier range may settle."""
+        return any(kept is not None for kept in (self.unmatched, self.early_disconnects, self.tls_pending))
+
     # -- smtpd connections ---------------------------------------------------------------------
     def _client(self, client: str) -> list[Any]:
         row = self.smtpd_clients.get(client)
@@ -337,10 +342,13 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 def merge(parts: list[Traffic | None]) -> Traffic | None:
-    """One Traffic from the parts of one input (or of several inputs), in log order."""
+    """One Traffic from the parts of one input (or of several inputs), in log order; a single part is
+    that part itself."""
     present = [p for p in parts if p is not None]
     if not present:
         return None
+    if len(present) == 1 and not present[0].ranged:
+        return present[0]
     merged = Traffic()
     for part in present:
         merged.add(part)

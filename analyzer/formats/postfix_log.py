@@ -345,9 +345,9 @@ class _Parser:
         for lineno, line in enumerate(lines, first_line):
             if "status=" in line:
                 d = delivery_classic(line) or delivery_rfc3339(line)
-                prog = d.group("prog") if d is not None else ""
-                if d is not None and prog.rpartition("/")[2] in DELIVERY_AGENTS:
-                    record = self._delivery(d, d, prog, f"{self.name}:{lineno}")
+                daemon = d.group("prog").rpartition("/")[2] if d is not None else ""
+                if daemon in DELIVERY_AGENTS:
+                    record = self._delivery(d, d, daemon, f"{self.name}:{lineno}")
                     if record is not None:
                         tally.used += 1
                         tally.records += 1
@@ -518,7 +518,7 @@ class _Parser:
         if d is None:
             self.tally.add_unparsed(where, msg)
             return None
-        return self._delivery(m, d, prog, where)
+        return self._delivery(m, d, prog.rpartition("/")[2], where)
 
     def _queue_bookkeeping(self, q: re.Match[str]) -> None:
         """A qmgr ``from=`` line (remember the sender and size) or ``removed`` line (forget them)."""
@@ -537,8 +537,9 @@ class _Parser:
         self.tally.noise += 1
         self.tally.noise_kinds[prog] += 1
 
-    def _delivery(self, m: re.Match[str], d: re.Match[str], prog: str, where: str) -> Record | None:
-        """The record of a delivery line: ``m`` holds the header, ``d`` the payload (often the same)."""
+    def _delivery(self, m: re.Match[str], d: re.Match[str], transport: str, where: str) -> Record | None:
+        """The record of a delivery line: ``m`` holds the header, ``d`` the payload (often the same),
+        ``transport`` the daemon that wrote it."""
         qid, recipient, orig_to, relay, enhanced, status, text, delay, delays = d.group(
             "qid", "to", "orig", "relay", "dsn", "status", "text", "delay", "delays"
         )
@@ -549,7 +550,7 @@ class _Parser:
             return None
         if recipient is None:
             recipient, orig_to = d.group("bare_to"), orig_to or d.group("bare_orig")
-        host, domain, transport = m.group("host"), _domain(recipient), prog.rpartition("/")[2]
+        host, domain = m.group("host"), _domain(recipient)
         remote_mta, remote_ip, smtp_code, stated, command, category = parse_reply(text) if text else NO_REPLY
         enhanced = enhanced or stated  # logs of Postfix before 2.3 have no dsn=
         if relay != "none":
