@@ -371,6 +371,11 @@ class _Parser:
                         self._tls(t)
                         tally.noise += 1
                         continue
+                elif ": client=" in line:  # smtpd's "QUEUEID: client=host[ip]": a message arrived
+                    a = arrival_classic(line) or arrival_rfc3339(line)
+                    if a is not None and a.group("prog").endswith("/smtpd"):
+                        self._arrival(a)
+                        continue
                 if "reject" not in line:
                     # cheap prefilter: a line that is no delivery, reject or queue-manager line is noise
                     # unless it holds one of the words of an event (warnings, arrivals, postscreen, ...)
@@ -383,11 +388,6 @@ class _Parser:
                         postscreen[_POSTSCREEN_ROUTINE[e.group("routine")]] += 1
                         tally.noise += 1
                         continue
-                    if found == "queued" and e.group("queued") == "client=":
-                        a = arrival_classic(line) or arrival_rfc3339(line)
-                        if a is not None and a.group("prog").endswith("/smtpd"):
-                            self._arrival(a)
-                            continue
             m = classic(line) or rfc3339(line)
             if m is None:
                 if line.strip():
