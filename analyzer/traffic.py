@@ -67,6 +67,10 @@ class Health:
     example: str
 
 
+#: What :meth:`Traffic.disconnected` finds for a process that has no open connection.
+_NOT_OPEN = object()
+
+
 @dataclass(slots=True)
 class TlsSession:
     """The last TLS connection an SMTP client process (host, process) logged: to which ``relay``
@@ -145,8 +149,8 @@ class Traffic:
     #: processes whose session this range decided (a TLS line, or a delivery that ended the session)
     tls_pending: dict[tuple[str, str], list[TlsPending]] | None = None
     tls_decided: set[tuple[str, str]] | None = None
-    #: delivered mail over SMTP/LMTP to a remote host: (recipient domain, trust) -> deliveries, trust
-    #: "" for deliveries without TLS
+    #: delivered mail over SMTP/LMTP to a remote host that went over TLS: (recipient domain, trust) ->
+    #: deliveries (all of them are counted from the records)
     tls_deliveries: Counter = field(default_factory=Counter)
 
     @classmethod
@@ -173,14 +177,18 @@ class Traffic:
     def connected(self, key: tuple[str, str], client: str, time: datetime | None) -> None:
         """smtpd's ``connect from client``: the process ``key`` holds a connection from ``time`` on."""
         self.connects[key] = time
-        self._client(client)[0] += 1
+        row = self.smtpd_clients.get(client)
+        if row is None:
+            row = self.smtpd_clients[client] = [0, 0, 0.0, 0.0, 0]
+        row[0] += 1
 
     def disconnected(self, key: tuple[str, str], client: str, time: datetime | None,
                      connected_here: bool) -> None:
         """smtpd's ``disconnect from client``: a connection (pflogsumm's) when the process's connect was
         seen; ``connected_here`` says whether this part saw a connect of that process."""
-        if key in self.connects:
-            self._connection(client, self.connects.pop(key), time)
+        start = self.connects.pop(key, _NOT_OPEN)
+        if start is not _NOT_OPEN:
+            self._connection(client, start, time)  # type: ignore[arg-type]
         elif self.early_disconnects is not None and not connected_here and key not in self.early_disconnects:
             self.early_disconnects[key] = (time, client)
 
@@ -208,8 +216,9 @@ class Traffic:
 
     def delivery(self, key: tuple[str, str], relay: str, qid: str, reused: bool, domain: str | None) -> None:
         """A delivery attempt of SMTP client process ``key`` to ``relay``; ``domain`` is the recipient
-        domain of a delivered one (counted with its TLS trust), None for other attempts (which still
-        tell which connection the process had). See :func:`tls_continues` for the rule."""
+        domain of a delivered one to a remote host (counted with its trust when it went over TLS), None
+        for other attempts (which still tell which connection the process had). See
+        :func:`tls_continues` for the rule."""
         pending, decided = self.tls_pending, self.tls_decided
         if pending is not None and decided is not None and key not in decided:
             chain = pending.get(key)
@@ -227,7 +236,7 @@ class Traffic:
             trust = ""
             if session is not None:
                 del self.tls_sessions[key]
-        if domain is not None:
+        if domain is not None and trust:
             self.tls_deliveries[(domain, trust)] += 1
 
     def _settle(self, key: tuple[str, str], chain: list[TlsPending]) -> None:
@@ -235,11 +244,10 @@ class Traffic:
         first = chain[0]
         session = self.tls_sessions.get(key)
         tls = tls_continues(session, first.relay, first.qid, first.reused)
-        trust = session.trust if tls and session is not None else ""
-        for pending in chain:
-            if pending.domain is not None:
-                self.tls_deliveries[(pending.domain, trust)] += 1
         if tls and session is not None:
+            for pending in chain:
+                if pending.domain is not None:
+                    self.tls_deliveries[(pending.domain, session.trust)] += 1
             self.tls_sessions[key] = TlsSession(session.relay, session.trust, chain[-1].qid)
         else:
             self.tls_sessions.pop(key, None)

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .formats.postfix_log import SMTP_CLIENTS
 from .frame import STRING, as_string
 from .traffic import EVENT_KINDS, LEVELS, Traffic, client_domain
 
@@ -34,7 +35,7 @@ def log_records(df: pd.DataFrame) -> pd.DataFrame:
     ``forwarded`` as pflogsumm tells them apart: ``status=sent`` is forwarded when its text says
     ``forwarded as`` (a local alias that re-queued the message), else delivered."""
     columns = ["time", "host", "queue_id", "sender", "recipient", "domain", "status", "diagnostic", "reason",
-               "size", "delay", "delays", "remote_mta", "remote_ip"]
+               "size", "delay", "delays", "remote_mta", "remote_ip", "transport"]
     logs = df.loc[as_string(df["parser"]) == "postfix-log", columns]
     status = as_string(logs["status"])
     sent = (status == "sent").fillna(False).astype(bool)
@@ -408,24 +409,37 @@ def smtpd_clients(domains: dict[str, list[Any]], top: int) -> list[dict[str, Any
             for client, (connects, connections, seconds, longest, tls) in ranked]
 
 
-def tls_outbound(traffic: Traffic | None, top: int) -> dict[str, Any]:
+def remote_deliveries(logs: pd.DataFrame) -> pd.Series:
+    """Delivered mail by SMTP clients (smtp, lmtp, relay) to a remote host, per recipient domain: the
+    records the parser checks for TLS (``status=sent``, a remote IP as :func:`remote_ip` has it)."""
+    ip = pa.array(as_string(logs["remote_ip"]).astype(STRING).array)
+    remote = pc.and_kleene(pc.invert(pc.match_substring(ip, "/")),
+                           pc.and_kleene(pc.invert(pc.starts_with(ip, "127.")), pc.not_equal(ip, "::1")))
+    remote = pc.and_kleene(pc.and_kleene(pc.is_valid(ip), pc.not_equal(ip, "")), remote)
+    mask = (logs["status"] == "sent").to_numpy(dtype=bool, na_value=False)
+    mask &= as_string(logs["transport"]).isin(list(SMTP_CLIENTS)).to_numpy(dtype=bool, na_value=False)
+    mask &= remote.fill_null(False).to_numpy(zero_copy_only=False)
+    return as_string(logs.loc[mask, "domain"]).fillna("(none)").value_counts()
+
+
+def tls_outbound(logs: pd.DataFrame, traffic: Traffic | None, top: int) -> dict[str, Any]:
     """Delivered mail to remote hosts over SMTP/LMTP, and the share sent over TLS, overall (``share``,
     by trust in ``by_trust``) and per recipient domain (``domains``, the most deliveries first)."""
-    by_domain: dict[str, dict[str, int]] = {}
+    counts = remote_deliveries(logs)
+    by_domain = {str(domain): {"deliveries": int(n), "tls": 0, **dict.fromkeys(TRUST_LEVELS, 0)}
+                 for domain, n in counts.items()}
     for (domain, trust), n in (traffic.tls_deliveries.items() if traffic else ()):
-        row = by_domain.setdefault(domain, dict.fromkeys(("deliveries", "tls", *TRUST_LEVELS), 0))
-        row["deliveries"] += n
-        if trust:
-            row["tls"] += n
-            row[trust] = row.get(trust, 0) + n
+        row = by_domain.setdefault(domain, {"deliveries": 0, "tls": 0, **dict.fromkeys(TRUST_LEVELS, 0)})
+        row["tls"] += n
+        row[trust] = row.get(trust, 0) + n
     by_trust = {trust: sum(row.get(trust, 0) for row in by_domain.values()) for trust in TRUST_LEVELS}
     deliveries = sum(row["deliveries"] for row in by_domain.values())
     tls = sum(row["tls"] for row in by_domain.values())
     ranked = heapq.nsmallest(top, by_domain.items(), key=lambda item: (-item[1]["deliveries"], item[0]))
     return {"deliveries": deliveries, "tls": tls, "share": tls / deliveries if deliveries else 0.0,
             "by_trust": by_trust,
-            "domains": [{"domain": domain, **row, "share": row["tls"] / row["deliveries"]}
-                        for domain, row in ranked]}
+            "domains": [{"domain": domain, **row, "share": row["tls"] / row["deliveries"] if row["deliveries"]
+                         else 0.0} for domain, row in ranked]}
 
 
 def _top(counter: Any, top: int, name: str) -> list[dict[str, Any]]:
@@ -476,7 +490,7 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         "postscreen": _top(traffic.postscreen, 20, "result") if traffic else [],
         "postscreen_clients": _top(traffic.postscreen_clients, top, "ip") if traffic else [],
         "tls": [{"direction": d, "trust": t, "count": n} for (d, t), n in sorted(tls.items())],
-        "tls_outbound": tls_outbound(traffic, top),
+        "tls_outbound": tls_outbound(logs, traffic, top),
         "smtpd": smtpd_stats(smtpd_domains),
         "smtpd_clients": smtpd_clients(smtpd_domains, top),
         "lifecycle": lifecycle(logs),

@@ -169,6 +169,12 @@ def _split_host_ip(value: str) -> tuple[str | None, str | None]:
     return value[:opening] or None, value[opening + 1 : closing] or None
 
 
+def remote_ip(ip: str | None) -> bool:
+    """True for the IP address of a remote host: not a loopback address (where a content filter
+    listens), nor a unix socket (``relay=host[/path]``)."""
+    return ip is not None and ip != "" and "/" not in ip and not ip.startswith("127.") and ip != "::1"
+
+
 def _domain(address: str | None) -> str | None:
     if not address or "@" not in address:
         return None
@@ -346,7 +352,7 @@ class _Parser:
             if "status=" in line:
                 d = delivery_classic(line) or delivery_rfc3339(line)
                 daemon = d.group("prog").rpartition("/")[2] if d is not None else ""
-                if daemon in DELIVERY_AGENTS:
+                if d is not None and daemon in DELIVERY_AGENTS:
                     record = self._delivery(d, d, daemon, f"{self.name}:{lineno}")
                     if record is not None:
                         tally.used += 1
@@ -553,13 +559,10 @@ class _Parser:
         host, domain = m.group("host"), _domain(recipient)
         remote_mta, remote_ip, smtp_code, stated, command, category = parse_reply(text) if text else NO_REPLY
         enhanced = enhanced or stated  # logs of Postfix before 2.3 have no dsn=
-        if relay != "none":
-            relay_host, relay_ip = _split_host_ip(relay)
-            if remote_mta is None:
-                remote_mta, remote_ip = relay_host, relay_ip
-            if transport in SMTP_CLIENTS:
-                delivered_to = (domain or "(none)") if status == "sent" else None
-                self._tls_delivery(m, d, host, relay, relay_ip, delivered_to)
+        if remote_mta is None and relay != "none":
+            remote_mta, remote_ip = _split_host_ip(relay)
+        if transport in SMTP_CLIENTS and relay != "none":
+            self._tls_delivery(m, d, host, relay, remote_ip if status == "sent" else None, domain)
         # Positional, in Record's field order (twice as fast as keywords on the hottest path):
         # time, host, queue_id, sender, recipient, domain, status, smtp_code, enhanced_code, code_class,
         # diagnostic, remote_mta, reason, hard, source, parser, remote_ip, transport, smtp_command,
@@ -574,24 +577,21 @@ class _Parser:
             self.sizes.get(key), float(delay) if delay else None, delays,
         )
 
-    def _tls_delivery(self, m: re.Match[str], d: re.Match[str], host: str, relay: str, ip: str | None,
-                      delivered_to: str | None) -> None:
-        """A delivery attempt of an SMTP client, paired with the process's TLS connection (see
-        :func:`analyzer.traffic.tls_continues`); a delivered one (``delivered_to`` its recipient domain) to
-        a remote host (an IP address that is not a loopback one, where a content filter listens, nor a
-        unix socket) is counted by recipient domain with its trust."""
+    def _tls_delivery(self, m: re.Match[str], d: re.Match[str], host: str, relay: str, sent_to: str | None,
+                      domain: str | None) -> None:
+        """A delivery attempt of an SMTP client (``sent_to`` the remote IP of a delivered one), paired with
+        the process's TLS connection (see :func:`analyzer.traffic.tls_continues`).  A delivered one to a
+        remote host (:func:`remote_ip`) that went over TLS is counted by recipient domain and trust; the
+        deliveries themselves are counted from the records (:func:`analyzer.traffic_report.tls_outbound`)."""
         traffic = self.traffic
         payload = d.start("qid")
         key = (host, m.string[m.start("prog"):payload if m is d else m.start("msg")])
-        if delivered_to is not None and (not ip or "/" in ip or ip.startswith("127.") or ip == "::1"):
-            delivered_to = None
         decided = traffic.tls_decided
         if key not in traffic.tls_sessions and (decided is None or key in decided):  # the usual: no TLS
-            if delivered_to is not None:
-                traffic.tls_deliveries[(delivered_to, "")] += 1
             return
         reused = d.string.find(" conn_use=", payload, d.start("status")) > 0
-        traffic.delivery(key, relay, d.group("qid"), reused, delivered_to)
+        counted = (domain or "(none)") if remote_ip(sent_to) else None
+        traffic.delivery(key, relay, d.group("qid"), reused, counted)
 
     def qmgr(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
         sender_m = _QMGR_FROM.match(msg)
