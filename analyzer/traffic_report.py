@@ -422,9 +422,8 @@ def remote_deliveries(logs: pd.DataFrame) -> pd.Series:
     return as_string(logs.loc[mask, "domain"]).fillna("(none)").value_counts()
 
 
-def tls_outbound(logs: pd.DataFrame, traffic: Traffic | None, top: int) -> dict[str, Any]:
-    """Delivered mail to remote hosts over SMTP/LMTP, and the share sent over TLS, overall (``share``,
-    by trust in ``by_trust``) and per recipient domain (``domains``, the most deliveries first)."""
+def tls_by_domain(logs: pd.DataFrame, traffic: Traffic | None) -> dict[str, dict[str, int]]:
+    """Per recipient domain: deliveries to remote hosts, those over TLS, and those by trust level."""
     counts = remote_deliveries(logs)
     by_domain = {str(domain): {"deliveries": int(n), "tls": 0, **dict.fromkeys(TRUST_LEVELS, 0)}
                  for domain, n in counts.items()}
@@ -432,6 +431,13 @@ def tls_outbound(logs: pd.DataFrame, traffic: Traffic | None, top: int) -> dict[
         row = by_domain.setdefault(domain, {"deliveries": 0, "tls": 0, **dict.fromkeys(TRUST_LEVELS, 0)})
         row["tls"] += n
         row[trust] = row.get(trust, 0) + n
+    return by_domain
+
+
+def tls_outbound(by_domain: dict[str, dict[str, int]], top: int) -> dict[str, Any]:
+    """Delivered mail to remote hosts over SMTP/LMTP (:func:`tls_by_domain`), and the share sent over TLS,
+    overall (``share``, by trust in ``by_trust``) and per recipient domain (``domains``, the most
+    deliveries first)."""
     by_trust = {trust: sum(row.get(trust, 0) for row in by_domain.values()) for trust in TRUST_LEVELS}
     deliveries = sum(row["deliveries"] for row in by_domain.values())
     tls = sum(row["tls"] for row in by_domain.values())
@@ -440,6 +446,11 @@ def tls_outbound(logs: pd.DataFrame, traffic: Traffic | None, top: int) -> dict[
             "by_trust": by_trust,
             "domains": [{"domain": domain, **row, "share": row["tls"] / row["deliveries"] if row["deliveries"]
                          else 0.0} for domain, row in ranked]}
+
+
+def _share(row: dict[str, int] | None) -> float | None:
+    """The TLS share of one :func:`tls_by_domain` row (None without deliveries to remote hosts)."""
+    return row["tls"] / row["deliveries"] if row and row["deliveries"] else None
 
 
 def _top(counter: Any, top: int, name: str) -> list[dict[str, Any]]:
@@ -459,6 +470,7 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         levels[level] += group.count
     tls = traffic.tls if traffic else {}
     smtpd_domains = _smtpd_domains(traffic)
+    tls_domains = tls_by_domain(logs, traffic)
     pairs = delivery_pairs(logs)
     recipients = top_recipients(logs, top)
     if len(pairs):
@@ -471,7 +483,8 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         else [],
         "hours_by_day": hours_by_day(hours, min(top, 3)),
         "delays": delay_percentiles(logs),
-        "domains": _rows(delivery_by(pairs, "domain", top)),
+        "domains": [{**row, "tls_share": _share(tls_domains.get(row["domain"]))}
+                    for row in _rows(delivery_by(pairs, "domain", top))],
         "providers": _rows(delivery_by(pairs, "provider", top)),
         "top_senders": top_counts(traffic.senders, top, 0) if traffic else [],
         "top_senders_by_bytes": top_counts(traffic.senders, top, 1) if traffic else [],
@@ -490,7 +503,7 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         "postscreen": _top(traffic.postscreen, 20, "result") if traffic else [],
         "postscreen_clients": _top(traffic.postscreen_clients, top, "ip") if traffic else [],
         "tls": [{"direction": d, "trust": t, "count": n} for (d, t), n in sorted(tls.items())],
-        "tls_outbound": tls_outbound(logs, traffic, top),
+        "tls_outbound": tls_outbound(tls_domains, top),
         "smtpd": smtpd_stats(smtpd_domains),
         "smtpd_clients": smtpd_clients(smtpd_domains, top),
         "lifecycle": lifecycle(logs),

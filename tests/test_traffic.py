@@ -290,7 +290,8 @@ def test_new_sections_render_within_the_limits(generate) -> None:
     assert all(len(line) <= 80 for line in text.splitlines()), max(text.splitlines(), key=len)
     html = render_html(summary)
     assert 'id="traffic"' in html and 'id="health"' in html
-    assert "Outbound TLS by recipient domain" in html and "smtpd connections by client" in html
+    assert "deliveries to remote hosts" in html and "smtpd connections by client" in html
+    assert all("tls_share" in row for row in summary["traffic"]["domains"])
     assert traffic_of(accounting.tallies) is not None
 
 
