@@ -101,7 +101,9 @@ def tls_continues(session: TlsSession | None, relay: str, qid: str, reused: bool
     line) went without TLS, and ends the session.  Deliveries that made no connection (``relay=none``)
     are not paired.  A process serves many connections one after another (and, with connection
     caching, many messages per connection); the TLS line always comes before the deliveries it
-    carries, in the same process."""
+    carries, in the same process.  Not seen: a connection that a process takes from another one's cache
+    (``scache``) without logging a TLS line of its own (``TLS connection reused`` is read like
+    ``established``)."""
     return (session is not None and session.relay == relay
             and (reused or session.qid is None or session.qid == qid))
 
