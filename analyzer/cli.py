@@ -28,7 +28,7 @@ from .sources import Found, InputError, expand
 
 if TYPE_CHECKING:
     from .alerts import Alert
-    from .dask_engine import Engine
+    from .engine.dask import Dask
     from .store import Store
 
 EXIT_USAGE = 2
@@ -263,14 +263,14 @@ class _Outputs:
 
 
 @contextmanager
-def _dask_engine(scheduler: str | None, jobs: int | None) -> Iterator[Engine]:
+def _dask_engine(scheduler: str | None, jobs: int | None) -> Iterator[Dask]:
     """A Dask engine for the run, closed at its end; a missing Dask or scheduler is a usage error."""
     try:
-        from .dask_engine import Engine
+        from .engine.dask import Dask
     except ImportError as error:
         raise UsageFailure(f"--engine dask: {error}") from None
     try:
-        engine = Engine(scheduler, workers=jobs)
+        engine = Dask(scheduler, workers=jobs)
     except InputError as error:
         raise UsageFailure(str(error)) from None
     try:
@@ -292,14 +292,15 @@ def _opened_store(path: str) -> Iterator[Store]:
 
 def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints: Hints,
              classifier: Classifier | None, *, top: int, lang: str, redact_addresses: bool, jobs: int | None,
-             since: Any, until: Any, quiet: bool, alerts: list[Alert], engine: Engine | None = None
+             since: Any, until: Any, quiet: bool, alerts: list[Alert], engine: Dask | None = None
              ) -> list[str]:
     """Read, summarise, write every output, then commit the store (a run killed before leaves it
     as the last complete run did); the alerts that hold."""
     accounting = Accounting()
     try:
         df = read_frame(list(inputs), accounting, classifier=classifier, jobs=jobs,
-                        while_parsing=lambda: _prepare_report(lang), store=store, engine=engine)
+                        while_parsing=lambda: _prepare_report(lang), store=store, engine=engine,
+                        progress=not quiet)
     except InputError as error:
         raise UsageFailure(str(error)) from None
     from .frame import redact, within

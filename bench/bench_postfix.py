@@ -6,7 +6,10 @@ tool 3 times, alternately (whole process, output to /dev/null or a temp file), a
 wall times and their ratio.  The ratio is the figure to report: both tools run in the same session on
 the same file.
 
-    python bench/bench_postfix.py [--lines 1000000] [--runs 3] [--log FILE]
+With ``--hosts N`` it generates N logs of ``--lines`` lines each, one per host name (``mx1`` ...), and
+both tools read all of them in one run: the many-hosts case, parallel across files and within them.
+
+    python bench/bench_postfix.py [--lines 1000000] [--runs 3] [--log FILE] [--hosts N]
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of each tool (median is reported)")
     parser.add_argument("--log", type=Path, help="use this log instead of generating one")
     parser.add_argument("--seed", default="11", help="generator seed")
+    parser.add_argument("--hosts", type=int, default=1, help="logs to generate, one per host (each --lines)")
     args = parser.parse_args()
     pflogsumm = shutil.which("pflogsumm")
     analyze = shutil.which("analyze") or str(Path(sys.executable).with_name("analyze"))
@@ -52,19 +56,22 @@ def main() -> int:
         print("pflogsumm is not installed (Debian: apt-get install pflogsumm)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
-        log = args.log
-        if log is None:
-            log = Path(tmp) / "mail.log"
-            subprocess.run([sys.executable, str(GENERATOR), "--lines", str(args.lines), "--seed", args.seed,
-                            "-o", str(log)], check=True)
+        logs = [args.log] if args.log else []
+        for host in range(1, args.hosts + 1) if not args.log else ():
+            logs.append(Path(tmp) / f"mx{host}.log")
+            subprocess.run([sys.executable, str(GENERATOR), "--lines", str(args.lines), "--hostname",
+                            f"mx{host}", "--seed", str(int(args.seed) + host - 1), "-o", str(logs[-1])],
+                           check=True)
+        names = [str(log) for log in logs]
         html = Path(tmp) / "report.html"
         compile_bytecode(str(Path(analyze).with_name("python")))
         ours, peer = [], []
         for _ in range(args.runs):  # alternated, so that a busier moment of the machine hits both
-            ours.append(timed([analyze, str(log), "--html", str(html), "--quiet"]))
-            peer.append(timed([pflogsumm, str(log)]))
+            ours.append(timed([analyze, *names, "--html", str(html), "--quiet"]))
+            peer.append(timed([pflogsumm, *names]))
     ours_median, peer_median = statistics.median(ours), statistics.median(peer)
-    print(f"log: {log if args.log else f'{args.lines:,} generated lines (seed {args.seed})'}")
+    generated = f"{args.hosts} x {args.lines:,} generated lines (seeds from {args.seed})"
+    print(f"log: {args.log if args.log else generated}")
     print(f"analyze --html : median {ours_median:.2f} s  runs {', '.join(f'{t:.2f}' for t in ours)}")
     print(f"pflogsumm      : median {peer_median:.2f} s  runs {', '.join(f'{t:.2f}' for t in peer)}")
     print(f"ratio pflogsumm/analyze = {peer_median / ours_median:.2f} (above 1: analyze is faster)")

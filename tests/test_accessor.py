@@ -164,7 +164,7 @@ def test_the_public_surface() -> None:
     assert dir(analyzer) == sorted([*analyzer.__all__, "__version__"])
     for name in analyzer.__all__:
         assert getattr(analyzer, name) is not None
-    assert "parallel" not in dir(analyzer) and "table" not in dir(analyzer)
+    assert "engine" not in dir(analyzer) and "table" not in dir(analyzer)
     assert analyzer.summarize.__module__ == "analyzer.notebook"
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analyzer import parallel
 from analyzer.cli import main
+from analyzer.engine import plan
 from analyzer.formats import postfix_log
 from analyzer.pipeline import read_frame
 from analyzer.records import Accounting
@@ -24,13 +24,13 @@ COLUMNS = ["time", "host", "queue_id", "sender", "recipient", "status", "enhance
 
 def test_a_local_cluster_of_two_workers_gives_the_local_result(generate, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from analyzer.dask_engine import Engine
+    from analyzer.engine.dask import Dask
 
     log, _ = generate("--lines", "20000", "--seed", "4")
-    monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 200_000)
+    monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, 200_000)
     local_accounting, dask_accounting = Accounting(), Accounting()
     local = read_frame([str(log)], local_accounting, jobs=2)
-    engine = Engine(workers=2)
+    engine = Dask(workers=2)
     try:
         assert engine.cores == 2
         on_dask = read_frame([str(log)], dask_accounting, engine=engine)
@@ -43,18 +43,17 @@ def test_a_local_cluster_of_two_workers_gives_the_local_result(generate, tmp_pat
 
 def test_the_command_reports_the_same_on_dask(generate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log, _ = generate("--lines", "20000", "--seed", "4")
-    monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 200_000)  # ranges, on both engines
+    monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, 200_000)  # ranges, on both engines
     ran: list[int] = []
-    from analyzer import dask_engine
+    from analyzer.engine.dask import Dask
 
-    original = dask_engine.Engine.run
+    original = Dask.submit
 
-    def counted(self, classifier, tasks, while_waiting=None):
-        for result in original(self, classifier, tasks, while_waiting):
-            ran.append(1)
-            yield result
+    def counted(self, unit, classifier):
+        ran.append(1)
+        return original(self, unit, classifier)
 
-    monkeypatch.setattr(dask_engine.Engine, "run", counted)
+    monkeypatch.setattr(Dask, "submit", counted)
     reports = {}
     for engine in ("local", "dask"):
         js = tmp_path / f"{engine}.json"

@@ -6,13 +6,15 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from analyzer import parallel, processes
+from analyzer import processes
+from analyzer.engine import plan, work
 from analyzer.formats import mailbox, postfix_log
 from analyzer.pipeline import read_frame
 from analyzer.records import Accounting
@@ -25,8 +27,8 @@ COLUMNS = ["time", "host", "queue_id", "sender", "recipient", "status", "enhance
 def both(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
     sequential, split = Accounting(), Accounting()
     one = read_frame([str(path)], sequential, jobs=1)
-    monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, chunk)
-    monkeypatch.setitem(parallel.CHUNK_BYTES, mailbox.NAME, chunk)
+    monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, chunk)
+    monkeypatch.setitem(plan.CHUNK_BYTES, mailbox.NAME, chunk)
     many = read_frame([str(path)], split, jobs=2)
     return one, many, sequential.to_dict(), split.to_dict()
 
@@ -34,7 +36,7 @@ def both(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> tuple[pd.Da
 def test_log_ranges_join_senders_across_ranges(generate, monkeypatch: pytest.MonkeyPatch) -> None:
     log, _ = generate("--lines", "20000", "--seed", "21")
     one, many, acc_one, acc_many = both(log, monkeypatch, chunk=200_000)
-    assert len(list(parallel.plan(parallel_input(log)))) > 5
+    assert len(list(plan.ranges(parallel_input(log)))) > 5
     pd.testing.assert_frame_equal(one[COLUMNS].astype(str), many[COLUMNS].astype(str))
     assert acc_one["lines"] == acc_many["lines"]
 
@@ -45,7 +47,7 @@ def test_mbox_ranges_number_messages_like_the_sequential_reader(monkeypatch: pyt
     mbox = tmp_path / "many.mbox"
     mbox.write_bytes(sample.rstrip(b"\n") + b"\n\n" + sample.rstrip(b"\n") + b"\n\n" + sample)
     one, many, acc_one, acc_many = both(mbox, monkeypatch, chunk=3_000)
-    assert parallel.worth_splitting(parallel_input(mbox), 2)
+    assert plan.worth_splitting(parallel_input(mbox))
     pd.testing.assert_frame_equal(one[COLUMNS].astype(str), many[COLUMNS].astype(str))
     assert acc_one["messages"] == acc_many["messages"]
     numbers = many["source"].str.extract(r"#(\d+)$")[0].astype(int)
@@ -65,8 +67,8 @@ def test_compressed_log_is_spooled_and_split(generate, monkeypatch: pytest.Monke
     log, _ = generate("--lines", "20000", "--seed", "22")
     packed = tmp_path / "mail.log.1.gz"
     packed.write_bytes(gzip.compress(log.read_bytes()))
-    monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 200_000)
-    assert parallel.worth_spooling(parallel_input(packed), 2)
+    monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, 200_000)
+    assert plan.worth_spooling(parallel_input(packed), 2)
     one, many = Accounting(), Accounting()
     sequential = read_frame([str(packed)], one, jobs=1)
     split = read_frame([str(packed)], many, jobs=2)
@@ -77,11 +79,11 @@ def test_compressed_log_is_spooled_and_split(generate, monkeypatch: pytest.Monke
 
 def test_the_command_starts_parsing_before_it_imports_pandas() -> None:
     """Workers are forked before pandas is loaded, which then loads while they parse."""
-    probe = "import sys, analyzer.cli, analyzer.pipeline, analyzer.parallel; print('pandas' in sys.modules)"
+    probe = "import sys, analyzer.cli, analyzer.pipeline, analyzer.engine; print('pandas' in sys.modules)"
     found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "False"
     # and a run, with the options that parse before reading (--fail-on), opens its inputs first
-    run = ("import sys, analyzer.pipeline as p\nopen_inputs = p.open_inputs\n"
+    run = ("import sys, analyzer.engine as p\nopen_inputs = p.open_inputs\n"
            "def first(*a, **k):\n    print('pandas' in sys.modules, file=sys.stderr)\n    return open_inputs(*a, **k)\n"
            "p.open_inputs = first\nfrom analyzer.cli import main\n"
            f"main(['{ROOT / 'samples' / 'maillog'}', '-q', '--fail-on', 'bounce_rate>0.99'])\n")
@@ -92,8 +94,8 @@ def test_the_command_starts_parsing_before_it_imports_pandas() -> None:
 def test_ranges_are_equal_and_cover_the_file(generate) -> None:
     log, _ = generate("--lines", "20000", "--seed", "3")
     source = parallel_input(log)
-    tasks = list(parallel.plan(source, 2))
-    assert len(tasks) == parallel.range_count(source, 2) or len(tasks) == parallel.range_count(source, 2) - 1
+    tasks = list(plan.ranges(source, 2))
+    assert len(tasks) == plan.range_count(source, 2) or len(tasks) == plan.range_count(source, 2) - 1
     assert tasks[0].start == 0 and tasks[-1].end == log.stat().st_size
     assert all(a.end == b.start for a, b in pairwise(tasks))
     lines = log.read_bytes().count(b"\n")
@@ -101,17 +103,17 @@ def test_ranges_are_equal_and_cover_the_file(generate) -> None:
     assert tasks[-1].first <= lines
 
 
-def test_no_room_for_the_ranges_tables_falls_back_to_one_process(generate, monkeypatch: pytest.MonkeyPatch,
+def test_no_room_for_the_ranges_tables_sends_them_through_the_pipe(generate, monkeypatch: pytest.MonkeyPatch,
                                                                   tmp_path: Path) -> None:
     log, _ = generate("--lines", "20000", "--seed", "8")
     expected = read_frame([str(log)], Accounting(), jobs=1)
-    monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 200_000)
+    monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, 200_000)
     full = tmp_path / "full"
     full.mkdir()
     full.chmod(0o500)  # the ranges' tables cannot be written there (as on a full disk)
-    monkeypatch.setattr(parallel.tempfile, "tempdir", str(full))
+    monkeypatch.setattr(tempfile, "tempdir", str(full))
     if os.access(full, os.W_OK):  # running as root: make the writing fail instead
-        monkeypatch.setattr(parallel, "_write_table", _no_room)
+        monkeypatch.setattr(work, "write_table", _no_room)
     accounting = Accounting()
     got = read_frame([str(log)], accounting, jobs=2)
     pd.testing.assert_frame_equal(expected[COLUMNS].astype(str), got[COLUMNS].astype(str))
@@ -204,7 +206,7 @@ def test_the_unread_part_of_a_log_is_parsed_in_ranges_like_in_one_process(genera
             store.finish([str(log)], 0, 0, 0)
         log.write_bytes(b"".join(lines))
         if jobs == 2:
-            monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 200_000)
+            monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, 200_000)
         accounting = Accounting()
         with open_store(state) as store:
             results[jobs] = read_frame([str(log)], accounting, jobs=jobs, store=store)

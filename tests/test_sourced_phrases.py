@@ -15,7 +15,7 @@ from analyzer.classify import Classifier, default_classifier, load_rules
 from analyzer.records import Record
 
 #: phrase files written from the sources of the wording (not from looking at samples)
-SOURCED = ["postfix.toml", "mtas.toml", "providers.toml", "regional.toml", "gateways.toml", "asia-esp.toml"]
+SOURCED = ["postfix.toml", "mtas.toml", "providers.toml", "regional.toml", "gateways.toml", "asia-esp.toml", "sources-r3.toml"]
 
 
 @lru_cache(maxsize=1)
@@ -156,6 +156,136 @@ ROWS = [
     ("Korean portal", "550 (Mailbox) Quota Violation", "550", None, "RCPT", "mailboxfull"),
     ("Korean portal gloss", "메일함이 가득 찼습니다", None, None, None, "mailboxfull"),
     ("Korean portal heading", "받는사람의 메일용량이 초과되었습니다", None, None, None, "mailboxfull"),
+    # round 3 (sources-r3.toml)
+    # requireptr
+    ("Exim acl.c acl_verify_reverse", "550 host lookup failed for reverse lookup check (failed to find host name from IP "
+     "address)", "550", None, "RCPT", "requireptr"),
+    ("Exim acl.c acl_verify_reverse, deferred", "451 host lookup deferred for reverse lookup check", "451", None, "RCPT",
+     "requireptr"),
+    ("Exim ACL example", "550 No reverse DNS found for your IP address", "550", None, "RCPT", "requireptr"),
+    ("Exim ACL example", "550 Client Policy Restriction: No (consistent) reverse DNS set.", "550", None, "RCPT",
+     "requireptr"),
+    ("bobcares 550 no rDNS entry", "550 No rDNS entry for 192.0.2.4", "550", None, "RCPT", "requireptr"),
+    ("bobcares 550 no rDNS entry", "550-Sending server has no reverse DNS (PTR record)", "550", None, None, "requireptr"),
+    ("Forpsi KB a3303", "554 mx.example.net bizsmtp 0bcW1i00G0jifNx01bcmHa no DNS reverse for 192.0.2.4", "554", None,
+     "CONN", "requireptr"),
+    ("Aruba Cloud PL KB a2837 (Polish)", "554 brak reverse DNS dla 192.0.2.4", "554", None, None, "requireptr"),
+    ("Veraciti reverse-dns", "550 IP address does not properly resolve for reverse DNS lookup", "550", None, None,
+     "requireptr"),
+    ("Veraciti reverse-dns", "501 5.7.1 <alice@example.org>...Sender IP must resolve", "501", "5.7.1", "MAIL",
+     "requireptr"),
+    ("TOAST.net KB a75", "Connecting IP must have valid PTR record for 192.0.2.4", None, None, None, "requireptr"),
+    ("Interoute e-mail policy", "451 4.7.1 Your IP address does not resolve to an existing hostname - no proper reverse "
+     "mapping exists - see http://policy.example.net/", "451", "4.7.1", "RCPT", "requireptr"),
+    ("GMX / 1&1 554", "(mxgmx110) Nemesis ESMTP Service not available 554-No SMTP service 554-Bad DNS PTR resource "
+     "record. 554 For explanation visit https://postmaster.example.net/", "554", None, "CONN", "requireptr"),
+    ("AOL 421 DNS:NR", "421 4.7.1 : (DNS:NR) http://postmaster.example.net/errors/421dnsnr.html", "421", "4.7.1", "CONN",
+     "requireptr"),
+    ("AOL RTR:RD", "554 RTR:RD http://postmaster.example.net/errors/554rtrrd.html", "554", None, "CONN", "requireptr"),
+    ("AOL banner", "220-AOL may no longer accept connections from IP addresses\n220 which no do not have reverse-DNS (PTR "
+     "records) assigned.", None, None, None, "requireptr"),
+    ("Gmail 451 4.7.23 wrapped", "451-4.7.23 [192.0.2.4] The sending IP address for this message doesn't have a PTR\n"
+     "451-4.7.23 record, or the PTR record's forward DNS entry doesn't match the sending IP address.", "451", "4.7.23",
+     "RCPT", "requireptr"),
+    # blocked
+    ("Sendmail dnsbl.m4 (pre-8.12)", "550 5.7.1 Mail from 192.0.2.4 refused by blackhole site rbl.example.net", "550",
+     "5.7.1", "MAIL", "blocked"),
+    ("qmail spamcontrol err_rbl", "553 sorry, your IP is listed on a RBL list zen.example.net (#5.7.1)", "553", None,
+     "RCPT", "blocked"),
+    ("Exim wiki dnslists message (its DNSBL clause)", "550 REJECTED - Host 192.0.2.4 is Blacklisted in "
+     "bl.example.net=127.0.0.2 - listed", "550", None, "RCPT", "blocked"),
+    ("Exim wiki: sender verify failed and blacklisted", "550 REJECTED - Sender Verify Failed and Host 192.0.2.4 is "
+     "Blacklisted in bl.example.net=127.0.0.2 - listed", "550", None, "RCPT", "rejected"),
+    ("dnsbl.com", "554 Host blacklisted - Found on Realtime Black List server", "554", None, None, "blocked"),
+    ("Baruwa", "550 The sender 192.0.2.4 is banned", "550", None, "RCPT", "blocked"),
+    ("Baruwa", "550 The sender is in a black list rbl.example.net", "550", None, "RCPT", "blocked"),
+    ("AOL RTR:BB", "554 RTR:BB http://postmaster.example.net/errors/554rtrbb.html", "554", None, "CONN", "blocked"),
+    ("AOL RLY:B1", "421 RLY:B1 http://postmaster.example.net/errors/421rlyb1.html", "421", None, "CONN", "blocked"),
+    ("T-Online DIAL", "554 Dialup/transient IP not allowed. Use a mailgateway or contact postmaster@example.net if "
+     "obsolete. (DIAL)", "554", None, "CONN", "blocked"),
+    # rejected
+    ("Sendmail rhsbl.m4", "550 5.7.1 Mail from example.org refused by blackhole site rhsbl.example.net", "550", "5.7.1",
+     "MAIL", "rejected"),
+    ("Baruwa", "550 Sender verification failed", "550", None, "RCPT", "rejected"),
+    ("TOAST.net KB a75", "501 Domain must resolve.", "501", None, "MAIL", "rejected"),
+    # failedstarttls
+    ("RFC 3207 / Gmail 530", "530 5.7.0 Must issue a STARTTLS command first. x12si345 - gsmtp", "530", "5.7.0", "MAIL",
+     "failedstarttls"),
+    ("Gmail 421 4.7.0", "421 4.7.0 TLS required for RCPT domain, closing connection.", "421", "4.7.0", "RCPT",
+     "failedstarttls"),
+    ("Gmail 550 5.7.29", "550 5.7.29 This message was blocked because it wasn't sent over a TLS connection.", "550",
+     "5.7.29", "DATA", "failedstarttls"),
+    # content filters
+    ("amavisd-new CC_SPAM", "554 5.7.0 Reject, id=12345-07 - spam", "554", "5.7.0", "DATA", "spamdetected"),
+    ("amavisd-new CC_SPAMMY", "554 5.7.0 Reject, id=12345-07 - spammy (tag3)", "554", "5.7.0", "DATA", "spamdetected"),
+    ("amavisd-new template-spam-sender", "A message from <alice@example.org> to: bob@example.net\n\nwas considered "
+     "unsolicited bulk e-mail (UBE).", None, None, None, "spamdetected"),
+    ("spamass-milter", "550 5.7.1 Blocked by SpamAssassin", "550", "5.7.1", "DATA", "spamdetected"),
+    ("amavisd-new CC_VIRUS", "554 5.7.0 Reject, id=12345-07 - INFECTED: Eicar-Test-Signature", "554", "5.7.0", "DATA",
+     "virusdetected"),
+    ("amavisd-new CC_BANNED", "554 5.7.0 Reject, id=12345-07 - BANNED: P=p003,L=1,M=multipart/mixed | P=p002,T=exe,"
+     "N=setup.exe", "554", "5.7.0", "DATA", "contenterror"),
+    ("amavisd-new CC_BADH", "554 5.6.0 Reject, id=12345-07 - BAD HEADER: duplicate header field", "554", "5.6.0", "DATA",
+     "notcompliantrfc"),
+    ("amavisd-new CC_OVERSIZED", "554 5.7.0 Reject, id=12345-07 - Message size exceeds recipient's size limit", "554",
+     "5.7.0", "DATA", "exceedlimit"),
+    # Debian exim4-config ACLs
+    ("exim4-config check_rcpt", "550 sender IP address 192.0.2.4 is locally blacklisted here. If you think this is wrong, "
+     "get in touch with postmaster", "550", None, "RCPT", "blocked"),
+    ("exim4-config check_rcpt", "550 sender envelope address alice@example.org is locally blacklisted here. If you think "
+     "this is wrong, get in touch with postmaster", "550", None, "RCPT", "rejected"),
+    ("exim4-config check_data", "550 No verifiable sender address in message headers", "550", None, "DATA", "rejected"),
+    ("exim4-config check_rcpt", "550 restricted characters in address", "550", None, "RCPT", "policyviolation"),
+    ("exim4-config check_data", "550 This message was detected as possible malware (Eicar-Test-Signature).", "550", None,
+     "DATA", "virusdetected"),
+    ("exim4-config check_data", "550 Classified as spam (score 12.3)", "550", None, "DATA", "spamdetected"),
+    # Courier 1.0.16
+    ("Courier submit", "550 Spam refused.", "550", None, "DATA", "spamdetected"),
+    ("Courier submit", "550 Message MIME complexity exceeds the policy maximum.", "550", None, "DATA", "contenterror"),
+    ("Courier submit", "523 Message length (12345678 bytes) exceeds administrative limit(10485760 bytes).", "523", None,
+     "DATA", "mesgtoobig"),
+    ("Courier submit", "432 Mail filters temporarily unavailable.", "432", None, "DATA", "systemerror"),
+    ("Courier courierdeliver", "Dynamic delivery instructions disabled by administrator.", None, None, None,
+     "systemerror"),
+    ("Courier courieresmtpd", "440 TLS not available,  but it's required for this connection.", "440", None, "MAIL",
+     "failedstarttls"),
+    ("Courier courieresmtpd", "400 STARTTLS is required first.", "400", None, "MAIL", "failedstarttls"),
+    ("Courier ratefilter", "500 Number of messages exceeded administrative limit.", "500", None, "DATA", "speeding"),
+    ("Courier couriertcpd", "517 Blacklisted by dnsbl.example.net", "517", None, "RCPT", "blocked"),
+    ("Courier submit", "517 Rejected by the Sender Policy Framework.", "517", None, "MAIL", "authfailure"),
+    # Apache James
+    ("James DNSRBLHandler", "530 5.7.1 Rejected: unauthenticated e-mail from 192.0.2.4 is restricted.  Contact the "
+     "postmaster for details.", "530", "5.7.1", "RCPT", "blocked"),
+    ("James InSpammerBlacklist notice", "550 Requested action not taken: rejected - see http://dnsbl.example.net/", "550",
+     None, None, "blocked"),
+    ("James SpamAssassinHandler", "554 5.7.0 This message reach the spam hits treshold. Please contact the Postmaster if "
+     "the email is not SPAM. Message rejected", "554", "5.7.0", "DATA", "spamdetected"),
+    ("James BayesianAnalysis notice", "Spam not accepted", None, None, None, "spamdetected"),
+    ("James URIRBLHandler", "554 5.7.0 Rejected: message contains domain spam.example.com listed by uribl.example.net . "
+     "Details: listed", "554", "5.7.0", "DATA", "spamdetected"),
+    ("James ValidSenderDomainHandler", "501 5.1.8 sender alice@example.org contains a domain with no valid MX records",
+     "501", "5.1.8", "MAIL", "rejected"),
+    ("James virus processor", "Warning: We were unable to deliver the message below because it was found infected by "
+     "virus(es).", None, None, None, "virusdetected"),
+    ("James attachment notice", "The Security Policy of Example does not allow to forward messages containing attachments "
+     "having any of the extensions .exe, .com, therefore your message has been rejected.", None, None, None,
+     "contenterror"),
+    # Gmail delay notice
+    ("Gmail delivery incomplete", "There was a temporary problem delivering your message to bob@example.net. Gmail will "
+     "retry for 46 more hours. You'll be notified if the delivery fails permanently.", None, None, None, "expired"),
+    # qmail-local.c / qmail.c
+    ("qmail-local.c checkhome", "Uh-oh: home directory is writable. (#4.7.0)", None, "4.7.0", None, "systemerror"),
+    ("qmail-local.c maildir", "Unable to chdir to maildir. (#4.2.1)", None, "4.2.1", None, "systemerror"),
+    ("qmail-local.c maildir", "Temporary error on maildir delivery. (#4.3.0)", None, "4.3.0", None, "systemerror"),
+    ("qmail-local.c slowlock", "File has been locked for 30 seconds straight. (#4.3.0)", None, "4.3.0", None,
+     "systemerror"),
+    ("qmail-local.c main", "Unable to switch to /home/bob: file does not exist. (#4.3.0)", None, "4.3.0", None,
+     "systemerror"),
+    ("qmail.c qmail_close", "qq trouble in home directory (#4.3.0)", None, "4.3.0", None, "systemerror"),
+    ("qmail.c qmail_close", "Remote host said: 451 qq temporary problem (#4.3.0)", "451", "4.3.0", "DATA",
+     "systemerror"),
+    ("Virgin Media FAQ", "554 5.7.1 Generic/Dynamic host names prohibited", "554", "5.7.1", "CONN", "requireptr"),
+    ("Courier courieresmtp", "This domain's DNS violates RFC 1035.", None, None, None, "hostunknown"),
 ]
 
 
@@ -185,3 +315,10 @@ def test_access_denied_after_a_recipient_rejection_is_not_the_client() -> None:
     text = "554 5.7.1 <bob@example.net>: Recipient address rejected: Access denied"
     decided = sourced_classifier().classify(record(text, "554", "5.7.1", "RCPT"))
     assert decided.reason != "blocked" and decided.rule != "phrase:blocked"
+
+
+def test_a_spam_report_quoting_spamassassin_rdns_none_stays_spam() -> None:
+    """SpamAssassin's RDNS_NONE description ("... by a host with no rDNS") inside a spam rejection is not a PTR requirement."""
+    text = ("550 5.7.1 Message rejected as spam: score 9.1 (RDNS_NONE Delivered to internal network by a host with no rDNS)"
+            "\n550 5.7.1 Blocked by SpamAssassin")
+    assert sourced_classifier().classify(record(text, "550", "5.7.1", "DATA")).reason == "spamdetected"

@@ -380,11 +380,11 @@ def test_traffic_of_two_nights_equals_one_run(tmp_path: Path, generate, monkeypa
     """A log cut into two nights right after smtpd's client= line of a message (its qmgr line, and so its
     sender and size, in the second night), inside open smtpd connections and TLS sessions: the nights'
     traffic figures add up to those of one run over the whole log, senders and their bytes included."""
-    from analyzer import parallel
+    from analyzer.engine import plan
     from analyzer.formats import postfix_log
 
     if jobs > 1:
-        monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 150_000)
+        monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, 150_000)
     log_path, _ = generate("--lines", "8000", "--seed", "23")
     lines = log_path.read_bytes().splitlines(keepends=True)
     cut = next(n for n in range(4000, 8000) if b": client=" in lines[n - 1] and b"/smtpd[" in lines[n - 1])

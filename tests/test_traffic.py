@@ -153,12 +153,12 @@ def test_expired_recipients_end_their_lifecycle(generate) -> None:
 
 
 def test_ranges_give_the_sequential_traffic(generate, monkeypatch: pytest.MonkeyPatch) -> None:
-    from analyzer import parallel
+    from analyzer.engine import plan
     from analyzer.formats import postfix_log
 
     log, _ = generate("--lines", "20000", "--seed", "21")
     one = ours(log)
-    monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, 200_000)
+    monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, 200_000)
     many = ours(log, jobs=2)
     assert many == one and one["senders"] > 100 and one["bytes_delivered"] > 0
 
@@ -390,7 +390,7 @@ def test_tls_pairing_rule_follows_connections_of_one_process(tmp_path: Path) -> 
 def test_tls_pairing_and_connections_across_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Cut into byte ranges anywhere (a TLS line in one range, its deliveries in the next; a connect in
     one, its disconnect in the next), the figures are those of one sequential read."""
-    from analyzer import parallel
+    from analyzer.engine import plan
     from analyzer.formats import postfix_log
 
     mx = "mx.example.org[192.0.2.10]:25"
@@ -407,7 +407,7 @@ def test_tls_pairing_and_connections_across_ranges(tmp_path: Path, monkeypatch: 
     one, _ = traffic_of_lines(tmp_path, lines)
     assert one["tls_outbound"]["tls"] > 10 and one["smtpd"]["connections"] > 10
     for size in (700, 1500, 4000):
-        monkeypatch.setitem(parallel.CHUNK_BYTES, postfix_log.NAME, size)
+        monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, size)
         log = tmp_path / "mail.log"
         accounting = Accounting()
         many = summarize(read_frame([str(log)], accounting, jobs=2), accounting, top=50)["traffic"]

@@ -177,7 +177,7 @@ def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> I
 
 
 def splittable_mbox(head: bytes) -> bool:
-    """True for an mbox with LF line endings, which can be read in byte ranges (see parallel.py)."""
+    """True for an mbox with LF line endings, which can be read in byte ranges (see analyzer.engine.plan)."""
     return head.startswith(b"From ") and b"\r" not in head
 
 

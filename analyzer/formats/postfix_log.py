@@ -719,20 +719,21 @@ def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> I
 
 
 class Chunk:
-    """One byte range of a log file, parsed on its own (see :mod:`analyzer.parallel`).
+    """One byte range of a log file, or a whole log input, parsed on its own (see :mod:`analyzer.engine`).
 
     Records whose ``qmgr`` line lies in an earlier chunk come out without a sender; ``senders``
     (in flight at the end) and ``unknown_removed`` let the caller join them across chunks.
     """
 
-    def __init__(self, source: Input, tally: Tally, data: bytes, first_line: int) -> None:
+    def __init__(self, source: Input, tally: Tally, data: bytes | None, first_line: int) -> None:
         self.parser = _Parser(source, tally, ranged=True)
-        self.data, self.first_line = data, first_line
+        self.source, self.data, self.first_line = source, data, first_line
 
     def records(self) -> Iterator[Record]:
-        text = io.TextIOWrapper(line_capped(io.BytesIO(self.data)), encoding="utf-8", errors="replace",
-                                newline=None)
-        yield from self.parser.run(iter(text), self.first_line)
+        """The records of the range (``data``), or of the whole input when ``data`` is None."""
+        with self.source.open() if self.data is None else io.BytesIO(self.data) as raw:
+            text = io.TextIOWrapper(line_capped(raw), encoding="utf-8", errors="replace", newline=None)
+            yield from self.parser.run(iter(text), self.first_line)
 
     @property
     def senders(self) -> dict[tuple[str, str], str]:

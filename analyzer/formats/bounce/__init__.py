@@ -3,8 +3,10 @@
 A decoder module has ``NAME`` (the ``parser`` column, e.g. ``"lhost-exim"``) and
 ``decode(mail: Mail) -> list[Hit]``; an empty list ("nothing found") is a value, never an
 exception.  :data:`DECODERS` is the explicit order in which they are tried: specific formats
-first (ARF reports, fml list notices), then the RFC 3464 fallback, the table-driven text-bounce
-families, and the RFC 3834 auto-reply detector last.  The first decoder that returns hits wins.
+first (ARF reports, fml list notices), then RFC 3464 delivery-status parts, the text bounces
+(:mod:`.textual`: the generic rules of :mod:`.fallback`, the decoder of last resort for an unknown
+MTA, plus the family's name and wordings), and the RFC 3834 auto-reply detector last.  The first
+decoder that returns hits wins.
 """
 
 from __future__ import annotations

@@ -251,6 +251,22 @@ class Mail:
         return body[: match.start()] if match else body
 
     @cached_property
+    def html_text(self) -> str:
+        """The text of the bounce's HTML parts when it also has plain-text ones (else ``""``), up to the
+        first line that introduces the original message."""
+        message = self.message
+        if not message.is_multipart():
+            return ""
+        texts: list[str] = []
+        htmls: list[str] = []
+        self._collect(message, texts, htmls)
+        if not texts or not htmls:
+            return ""
+        body = "\n".join(html_to_text(h) for h in htmls)
+        match = _ORIGINAL_MARKERS.search(body)
+        return body[: match.start()] if match else body
+
+    @cached_property
     def quoted_original(self) -> str:
         """The text after the original-message marker of the body (an inline copy), or ``""``."""
         body = self.body_text

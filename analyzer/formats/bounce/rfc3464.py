@@ -148,7 +148,7 @@ def decode(mail: Mail) -> list[Hit]:
         if not diagnostic:
             # no Diagnostic-Code and no text of its own next to the address: the notice's own text
             # (which often explains before it lists the addresses) is the diagnostic
-            diagnostic = squash(mail.text)[:4000]
+            diagnostic = squash(mail.text)[:4000] or squash(mail.html_text)[:4000]
         enhanced = prefer(status, quoted, reply)
         if enhanced and enhanced[1:] == ".4.7":
             # "Delivery time expired" should give way to the code of the problem found (RFC 3463 X.4.7):

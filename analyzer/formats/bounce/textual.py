@@ -3,9 +3,9 @@
 These formats differ in wording only, so one detector serves them all: :data:`FAMILIES` is a
 table of (parser name, evidence pattern); the first family whose pattern matches the bounce's
 From, Subject, Received lines or opening text names the parser.  The recipients and their error
-text are found by :func:`analyzer.formats.bounce.scan.blocks`; ``X-Failed-Recipients`` and the
-original message's ``To`` are the fallbacks.  A message that no family claims and that does not
-look like a bounce (daemon sender, bounce subject, failure header) is left alone.
+text are found by the generic rules of :mod:`.fallback` (with ``X-Failed-Recipients`` when the text
+names none); a family adds its session transcript (sendmail), its name and its own wordings.  A
+message that does not look like a bounce (daemon sender, bounce subject, failure header) is left alone.
 """
 
 from __future__ import annotations
@@ -13,15 +13,10 @@ from __future__ import annotations
 import re
 from email.utils import getaddresses
 
-from . import scan
+from . import fallback, scan
 from .base import Hit, codes, squash
+from .fallback import NAME
 from .mail import Mail, decode_value
-
-NAME = "lhost-text"
-
-#: The ``category`` of a recipient whose bounce gives no error text, reply or status code of its own
-#: (reasons.toml's categories table reads it as "undefined" when no rule read the notice's text).
-NO_ERROR_TEXT = "no-error-text"
 
 #: Families whose bounces always mean one reason: a strong hint for the classifier (``category``).
 #: A Google Groups bounce says the group refused the post (or does not exist): Sisimai's "rejected".
@@ -104,56 +99,11 @@ FAMILIES: list[tuple[str, re.Pattern[str]]] = [
         ("lhost-activehunter", r"activehunter"),
     ]
 ]
-_DAEMON = re.compile(
-    r"^(?:mailer[-_]?daemon|post[-_]?master|mail[-_]?daemon|mail[-_]delivery|maildelivery|"
-    r"mdaemon|bounce[sd]?|returned|nobody|root)(?:[-+.][\w.-]{0,40})?@",
-    re.IGNORECASE,
-)
-_BOUNCE_SUBJECT = re.compile(
-    r"undeliver|undelivered|delivery (?:status|fail|notification|problem|report)|"
-    r"mail delivery|returned mail|failure notice|failed mail|could not (?:be )?deliver|"
-    r"non[- ]?deliver|nondeliverable|not (?:be )?delivered|delivery failure|"
-    r"warning: (?:could not|message)|rejected|error sending|bounce|mail system error|"
-    r"unzustellbar|non remis|no entregado|不達|エラー|配送",
-    re.IGNORECASE,
-)
-_BOUNCE_TEXT = re.compile(
-    r"could(?: not|n't) be delivered|was not delivered|undeliverable|delivery (?:has )?failed|"
-    r"failed to deliver|permanent (?:error|failure|fatal)|unable to deliver|returned to (?:the )?sender|"
-    r"delivery to the following recipient|did not reach|could not deliver|not be delivered|"
-    r"following address(?:es)? (?:had|failed)|delivery status notification",
-    re.IGNORECASE,
-)
-#: More generic wording of a notice that carries no reason ("This is an automatically generated ...").
-_GENERIC = re.compile(
-    r"automatically generated|this is the mail (?:system|delivery agent)|please do not reply", re.IGNORECASE
-)
-_DELAYED = re.compile(
-    r"\bdelayed\b|will (?:continue|keep) (?:trying|to try)|not yet been delivered|"
-    r"will be retried|still trying|temporary (?:failure|problem)|warning: message",
-    re.IGNORECASE,
-)
-_PERMANENT = re.compile(
-    r"permanent(?:ly)? (?:error|fail)|given up|giving up|failed permanently", re.IGNORECASE
-)
-
-
 def _evidence(mail: Mail) -> str:
     received = " ".join(decode_value(v) for v in mail.message.get_all("Received", [])[:3])
     return " ".join(
         [mail.header("From"), mail.subject, mail.header("X-Mailer"), received, mail.text[:2000]]
     )
-
-
-def is_bounce(mail: Mail) -> bool:
-    """True for a message that says it is a delivery failure notice."""
-    if mail.message.get("X-Failed-Recipients"):
-        return True
-    if "report" in mail.content_type and "delivery-status" in mail.message.get("Content-Type", "").lower():
-        return True
-    if _DAEMON.match(mail.sender) or _BOUNCE_SUBJECT.search(mail.subject):
-        return True
-    return bool(_BOUNCE_TEXT.search(mail.text[:3000]))
 
 
 def family(mail: Mail) -> str:
@@ -181,50 +131,19 @@ def _failed_header(mail: Mail) -> list[str]:
 
 def decode(mail: Mail) -> list[Hit]:
     """Hits of a plain-text bounce; ``[]`` for mail that is not one."""
-    if not is_bounce(mail):
+    if not fallback.is_bounce(mail):
         return []
-    text = mail.text
-    exclude = {mail.sender}
-    bounce_to = [a.lower() for _, a in getaddresses([mail.header("To")]) if a]
-    hits = scan.blocks(text, exclude | set(bounce_to))
-    if not hits and bounce_to:
-        # a bounce of a message sent to oneself names the bounce's own addressee
-        hits = scan.blocks(text, exclude)
-    if not hits:
-        hits = [Hit(recipient=a) for a in dict.fromkeys(_failed_header(mail))]
-    if not hits:
-        hits = scan.near_failure_wording(text, exclude | set(bounce_to))
-    if not hits:
-        # the original's To/Cc only where the notice itself names the address (a daemon address the
-        # scan skips, "postmaster@..." listed as the failed one) or its domain ("Deferred: Connection
-        # timed out with example.com"); never the original's headers alone
-        notice = text.lower()
-        originals = [a for a in mail.original_recipients
-                     if a not in exclude and (a in notice or a.rpartition("@")[2] in notice)][:1]
-        hits = [Hit(recipient=a) for a in originals]
+    hits = fallback.recipients(mail, _failed_header(mail))
     if not hits:
         return []
-    if "hile talking to" in text:
-        _sendmail_sessions(text, hits)
-    whole = squash(text)[:4000]
-    temporary = bool(_DELAYED.search(text)) and not _PERMANENT.search(text)
-    for hit in hits:
-        if not hit.diagnostic or (len(hits) == 1 and (hit.smtp_code or "2")[0] == "2"):
-            # no error text of its own (or none with a reply code): the bounce's whole text
-            silent = not hit.diagnostic and _says_nothing(text, hit.recipient)
-            hit.diagnostic = whole
-            hit.smtp_code, hit.enhanced_code = codes(whole)
-            if silent and hit.smtp_code is None and hit.enhanced_code is None:
-                # the notice names the recipient and nothing else: unless a phrase of the notice says
-                # why, the reason is unknown ("undefined"), not an error text no rule read ("onhold")
-                hit.category = NO_ERROR_TEXT
-        klass = (hit.enhanced_code or hit.smtp_code or "")[:1]
-        hit.status = "deferred" if (klass == "4" or (not klass and temporary)) and temporary else "bounced"
+    if "hile talking to" in mail.text:
+        _sendmail_sessions(mail.text, hits)
+    fallback.finish(mail, hits)
     mail.decoded_by = family(mail)
     hint = HINTS.get(mail.decoded_by)
     for hit in hits:
         hit.category = hint or hit.category
-    family_reasons(mail.decoded_by, hits, text)
+    family_reasons(mail.decoded_by, hits, mail.text)
     return hits
 
 
@@ -264,20 +183,6 @@ def _sendmail_sessions(text: str, hits: list[Hit]) -> None:
             hit.diagnostic = squash(" ".join([*reply, rest]))
             hit.command = command
             hit.smtp_code, hit.enhanced_code = codes(hit.diagnostic)
-
-
-def _says_nothing(text: str, recipient: str) -> bool:
-    """True when every line of the notice is the recipient or the generic wording of a bounce.
-
-    ("Delivery to the following recipients failed permanently: * a@b" says nothing about why.)
-    """
-    lines = [line.strip() for line in text[:3000].split("\n")]
-    for line in lines:
-        if not line or recipient in line.lower() or not any(c.isalnum() for c in line):
-            continue
-        if _BOUNCE_TEXT.search(line) is None and _GENERIC.search(line) is None:
-            return False
-    return True
 
 
 def family_reasons(name: str, hits: list[Hit], text: str) -> None:

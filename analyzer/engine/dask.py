@@ -1,5 +1,5 @@
-"""Byte ranges parsed on a Dask cluster (``analyze --engine dask``): the same plan of ranges as the
-local processes of :mod:`analyzer.parallel`, run by dask.distributed workers.
+"""Work units on a Dask cluster (``analyze --engine dask``): the ranges of the local plan, run by
+dask.distributed workers.
 
 An optional part (``pip install '.[dask]'``): nothing else imports this module. The workers read the
 inputs themselves, so every input must be at the same path on every worker (a shared file system);
@@ -9,15 +9,16 @@ a run says so when it is not.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from .classify import Classifier
-from .parallel import Result, Task, run_task
-from .sources import InputError
+from ..classify import Classifier
+from ..sources import InputError
+from .plan import Unit
+from .work import Result, work
 
 
-class Engine:
+class Dask:
     """A Dask client: of the cluster at ``address``, or of a LocalCluster started for the run."""
 
     def __init__(self, address: str | None = None, workers: int | None = None) -> None:
@@ -31,26 +32,27 @@ class Engine:
             self.client: Any = Client(address or self.cluster, timeout="20s")
         except (OSError, TimeoutError) as error:
             raise InputError(f"--scheduler {address}: cannot reach the Dask scheduler: {error}") from None
-        self._shared: dict[int, Any] = {}
+        self._rules: dict[int, Any] = {}
+        self._checked: set[str] = set()
 
     @property
     def cores(self) -> int:
         """Worker threads of the cluster: ranges are cut in multiples of it."""
         return max(1, sum(self.client.nthreads().values()))
 
-    def run(self, classifier: Classifier, tasks: Iterable[Task],
-            while_waiting: Callable[[], None] | None = None) -> Iterator[Result]:
-        """Each range's result, in order; ``while_waiting`` runs here once they are submitted."""
-        tasks = list(tasks)
-        if tasks:
-            self._check_readable(str(tasks[0].source.path))
-        if id(classifier) not in self._shared:  # sent to each worker once, not with every range
-            self._shared[id(classifier)] = self.client.scatter(classifier, broadcast=True)
-        futures = self.client.map(run_task, tasks, classifier=self._shared[id(classifier)], pure=False)
-        if while_waiting is not None:
-            while_waiting()
-        for future in futures:
-            yield future.result()
+    def takes(self, unit: Unit) -> bool:
+        """Ranges of plain files (a temporary file of this machine is not on the workers')."""
+        return not unit.whole and unit.source.splittable
+
+    def submit(self, unit: Unit, classifier: Classifier) -> Callable[[], Result]:
+        path = str(unit.source.path)
+        if path not in self._checked:
+            self._check_readable(path)
+            self._checked.add(path)
+        if id(classifier) not in self._rules:  # sent to each worker once, not with every unit
+            self._rules[id(classifier)] = self.client.scatter(classifier, broadcast=True)
+        future = self.client.submit(_work, unit, self._rules[id(classifier)], pure=False)
+        return lambda: future.result()
 
     def _check_readable(self, path: str) -> None:
         readable = self.client.run(os.access, path, os.R_OK)
@@ -63,3 +65,7 @@ class Engine:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _work(unit: Unit, classifier: Classifier) -> Result:
+    return work(unit, classifier)
