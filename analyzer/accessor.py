@@ -39,7 +39,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     # columns of its traffic section
     "report": ("time", "status", "hard", "parser", "code_class", "enhanced_code", "smtp_code", "category",
                "domain", "reason", "rule", "diagnostic", "pattern", "remote_mta", "source", "host",
-               "queue_id", "sender", "recipient", "size", "delay", "delays", "remote_ip"),
+               "queue_id", "sender", "recipient", "size", "delay", "delays", "remote_ip", "transport"),
 }
 #: ``by_code(kind)``: the grouping of each kind of code.
 CODE_KINDS = ("enhanced", "reply", "class")

@@ -1,5 +1,6 @@
 """The state of nightly runs (``--state FILE``): what each input was read up to, the Postfix senders in
-flight, the bounce messages already counted, and one row per run.
+flight, what the traffic figures left open (:data:`CARRIED`), the bounce messages already counted, and
+one row per run.
 
 An SQLite database (the standard library's sqlite3).  A run holds one write transaction from start to
 end: a second run on the same store waits :data:`LOCK_WAIT` seconds and gives up, and a run killed half
@@ -38,6 +39,14 @@ LOCK_WAIT = 5.0
 HEAD_BYTES = 1024
 #: Days a Postfix queue id stays in flight (its sender known, its delivery not yet logged).
 IN_FLIGHT_DAYS = 3
+
+#: What the traffic figures leave open at the end of a run, for the next (the ``carry`` of
+#: :class:`analyzer.traffic.Traffic`): the messages received whose ``qmgr`` line is still to come, the
+#: smtpd connections still open, the TLS connection of each SMTP client process.  An added table, so
+#: that stores of schema version 1 made before it are used as they are (it is created when missing).
+_CARRIED_TABLE = """CREATE TABLE IF NOT EXISTS carried (kind TEXT NOT NULL, host TEXT NOT NULL,
+  key TEXT NOT NULL, value TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (kind, host, key))"""
+CARRIED = ("arrived", "connects", "tls_sessions")
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -182,6 +191,44 @@ class Store:
         return (f"{self.dropped_in_flight} Postfix queue ids in flight for over {IN_FLIGHT_DAYS} days were "
                 "dropped from the state store (a later delivery of theirs will have no sender)")
 
+    def carried(self) -> dict[str, dict]:
+        """What earlier runs left open for the traffic figures (:data:`CARRIED`), as the parser's carry."""
+        from .traffic import TlsSession
+
+        carry: dict[str, dict] = {kind: {} for kind in CARRIED}
+        for kind, host, key, value in self.db.execute("SELECT kind, host, key, value FROM carried"):
+            if kind == "arrived":
+                carry[kind][(host, key)] = value
+            elif kind == "connects":
+                carry[kind][(host, key)] = datetime.fromisoformat(value) if value else None
+            elif kind == "tls_sessions":
+                carry[kind][(host, key)] = TlsSession(*json.loads(value))
+        return carry
+
+    def keep_carried(self, carry: dict) -> None:
+        """Keep what this run left open (:data:`CARRIED` in ``carry``); what has been open for over
+        :data:`IN_FLIGHT_DAYS` days is dropped (an arrival whose message cleanup rejected never gets its
+        qmgr line; a process that died never logs its disconnect)."""
+        since = {(kind, host, key): (value, first) for kind, host, key, value, first
+                 in self.db.execute("SELECT kind, host, key, value, since FROM carried")}
+        oldest = (self.started - timedelta(days=IN_FLIGHT_DAYS)).isoformat(timespec="seconds")
+        now = _now()
+        kept = []
+        for kind in CARRIED:
+            for (host, key), item in carry.get(kind, {}).items():
+                if kind == "connects":
+                    value = item.isoformat() if item is not None else ""
+                elif kind == "tls_sessions":
+                    value = json.dumps([item.relay, item.trust, item.qid])
+                else:
+                    value = item
+                known, first = since.get((kind, host, key), (None, now))
+                first = first if known == value else now
+                if first >= oldest:
+                    kept.append((kind, host, key, value, first))
+        self.db.execute("DELETE FROM carried")
+        self.db.executemany("INSERT INTO carried VALUES (?, ?, ?, ?, ?)", kept)
+
     def first_sight(self, key: str) -> bool:
         """True the first time a bounce message's key (Message-ID, else a hash) is seen."""
         try:
@@ -260,6 +307,7 @@ class Store:
         return {"store": self.path, "schema_version": SCHEMA_VERSION, "files": files, "last_runs": runs,
                 "runs": count("SELECT count(*) FROM runs").fetchone()[0],
                 "in_flight": count("SELECT count(*) FROM in_flight").fetchone()[0],
+                "carried": count("SELECT count(*) FROM carried").fetchone()[0],
                 "messages_seen": count("SELECT count(*) FROM messages").fetchone()[0]}
 
 
@@ -303,6 +351,7 @@ def _check_schema(db: sqlite3.Connection, path: str) -> None:
                 db.execute(statement)
             db.execute("INSERT INTO meta VALUES ('schema_version', ?), ('created', ?)",
                        (str(SCHEMA_VERSION), _now()))
+            db.execute(_CARRIED_TABLE)
             return
         row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() \
             if "meta" in tables else None
@@ -313,6 +362,7 @@ def _check_schema(db: sqlite3.Connection, path: str) -> None:
     if int(row[0]) != SCHEMA_VERSION:
         raise StoreError(f"{path}: a state store of schema version {row[0]}; this analyze reads version "
                          f"{SCHEMA_VERSION} (rebuild it: see the README)")
+    db.execute(_CARRIED_TABLE)  # added to version 1: made in the stores that predate it
 
 
 @contextmanager

@@ -17,8 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .formats.postfix_log import SMTP_CLIENTS
 from .frame import STRING, as_string
-from .traffic import EVENT_KINDS, LEVELS, Traffic
+from .traffic import EVENT_KINDS, LEVELS, Traffic, client_domain
 
 #: The grand totals, in pflogsumm's order and with its names.
 TOTALS = ("received", "delivered", "forwarded", "deferred", "deferrals", "bounced", "rejected",
@@ -34,7 +35,7 @@ def log_records(df: pd.DataFrame) -> pd.DataFrame:
     ``forwarded`` as pflogsumm tells them apart: ``status=sent`` is forwarded when its text says
     ``forwarded as`` (a local alias that re-queued the message), else delivered."""
     columns = ["time", "host", "queue_id", "sender", "recipient", "domain", "status", "diagnostic", "reason",
-               "size", "delay", "delays", "remote_mta", "remote_ip"]
+               "size", "delay", "delays", "remote_mta", "remote_ip", "transport"]
     logs = df.loc[as_string(df["parser"]) == "postfix-log", columns]
     status = as_string(logs["status"])
     sent = (status == "sent").fillna(False).astype(bool)
@@ -358,6 +359,100 @@ def health(traffic: Traffic | None, top: int, lang: str = "en") -> list[dict[str
     return rows
 
 
+#: The trust levels of a TLS connection, as Postfix names them, the weakest first.
+TRUST_LEVELS = ("Anonymous", "Untrusted", "Trusted", "Verified")
+
+
+def _smtpd_domains(traffic: Traffic | None) -> dict[str, list[Any]]:
+    """:attr:`Traffic.smtpd_clients` rolled up by client domain (pflogsumm's host/domain)."""
+    domains: dict[str, list[Any]] = {}
+    for client, (connects, connections, seconds, longest, tls) in (traffic.smtpd_clients.items()
+                                                                   if traffic else ()):
+        row = domains.setdefault(client_domain(client), [0, 0, 0.0, 0.0, 0])
+        row[0] += connects
+        row[1] += connections
+        row[2] += seconds
+        row[3] = max(row[3], longest)
+        row[4] += tls
+    return domains
+
+
+def smtpd_stats(domains: dict[str, list[Any]]) -> dict[str, Any]:
+    """pflogsumm's "smtpd" (--smtpd-stats): connections (a ``connect from`` paired with the same
+    process's ``disconnect from``), distinct client hosts/domains among them, total, average and longest
+    connect time in seconds; beside them the ``connect from`` lines and the TLS connections from clients
+    (``TLS connection established from``) and their share of the connects."""
+    connects = connections = tls = 0
+    seconds = longest = 0.0
+    hosts = 0
+    for row in domains.values():
+        connects += row[0]
+        connections += row[1]
+        seconds += row[2]
+        longest = max(longest, row[3])
+        tls += row[4]
+        hosts += row[1] > 0
+    return {"connections": connections, "hosts_domains": hosts, "total_seconds": round(seconds, 3),
+            "avg_seconds": round(seconds / connections, 3) if connections else 0.0,
+            "max_seconds": round(longest, 3), "connects": connects, "tls": tls,
+            "tls_share": tls / connects if connects else 0.0}
+
+
+def smtpd_clients(domains: dict[str, list[Any]], top: int) -> list[dict[str, Any]]:
+    """pflogsumm's "Host/Domain Summary: SMTPD Connections" (the most connections first), with the
+    client's connect lines, TLS connections and their share."""
+    ranked = heapq.nsmallest(top, domains.items(), key=lambda item: (-item[1][1], -item[1][0], item[0]))
+    return [{"client": client, "connections": connections, "total_seconds": round(seconds, 3),
+             "avg_seconds": round(seconds / connections, 3) if connections else 0.0,
+             "max_seconds": round(longest, 3), "connects": connects, "tls": tls,
+             "tls_share": tls / connects if connects else 0.0}
+            for client, (connects, connections, seconds, longest, tls) in ranked]
+
+
+def remote_deliveries(logs: pd.DataFrame) -> pd.Series:
+    """Delivered mail by SMTP clients (smtp, lmtp, relay) to a remote host, per recipient domain: the
+    records the parser checks for TLS (``status=sent``, a remote IP as :func:`remote_ip` has it)."""
+    ip = pa.array(as_string(logs["remote_ip"]).astype(STRING).array)
+    remote = pc.and_kleene(pc.invert(pc.match_substring(ip, "/")),
+                           pc.and_kleene(pc.invert(pc.starts_with(ip, "127.")), pc.not_equal(ip, "::1")))
+    remote = pc.and_kleene(pc.and_kleene(pc.is_valid(ip), pc.not_equal(ip, "")), remote)
+    mask = (logs["status"] == "sent").to_numpy(dtype=bool, na_value=False)
+    mask &= as_string(logs["transport"]).isin(list(SMTP_CLIENTS)).to_numpy(dtype=bool, na_value=False)
+    mask &= remote.fill_null(False).to_numpy(zero_copy_only=False)
+    return as_string(logs.loc[mask, "domain"]).fillna("(none)").value_counts()
+
+
+def tls_by_domain(logs: pd.DataFrame, traffic: Traffic | None) -> dict[str, dict[str, int]]:
+    """Per recipient domain: deliveries to remote hosts, those over TLS, and those by trust level."""
+    counts = remote_deliveries(logs)
+    by_domain = {str(domain): {"deliveries": int(n), "tls": 0, **dict.fromkeys(TRUST_LEVELS, 0)}
+                 for domain, n in counts.items()}
+    for (domain, trust), n in (traffic.tls_deliveries.items() if traffic else ()):
+        row = by_domain.setdefault(domain, {"deliveries": 0, "tls": 0, **dict.fromkeys(TRUST_LEVELS, 0)})
+        row["tls"] += n
+        row[trust] = row.get(trust, 0) + n
+    return by_domain
+
+
+def tls_outbound(by_domain: dict[str, dict[str, int]], top: int) -> dict[str, Any]:
+    """Delivered mail to remote hosts over SMTP/LMTP (:func:`tls_by_domain`), and the share sent over TLS,
+    overall (``share``, by trust in ``by_trust``) and per recipient domain (``domains``, the most
+    deliveries first)."""
+    by_trust = {trust: sum(row.get(trust, 0) for row in by_domain.values()) for trust in TRUST_LEVELS}
+    deliveries = sum(row["deliveries"] for row in by_domain.values())
+    tls = sum(row["tls"] for row in by_domain.values())
+    ranked = heapq.nsmallest(top, by_domain.items(), key=lambda item: (-item[1]["deliveries"], item[0]))
+    return {"deliveries": deliveries, "tls": tls, "share": tls / deliveries if deliveries else 0.0,
+            "by_trust": by_trust,
+            "domains": [{"domain": domain, **row, "share": row["tls"] / row["deliveries"] if row["deliveries"]
+                         else 0.0} for domain, row in ranked]}
+
+
+def _share(row: dict[str, int] | None) -> float | None:
+    """The TLS share of one :func:`tls_by_domain` row (None without deliveries to remote hosts)."""
+    return row["tls"] / row["deliveries"] if row and row["deliveries"] else None
+
+
 def _top(counter: Any, top: int, name: str) -> list[dict[str, Any]]:
     return [{name: key, "count": n} for key, n in counter.most_common(top)]
 
@@ -374,6 +469,8 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
     for (level, _daemon, _pattern), group in (traffic.health.items() if traffic else ()):
         levels[level] += group.count
     tls = traffic.tls if traffic else {}
+    smtpd_domains = _smtpd_domains(traffic)
+    tls_domains = tls_by_domain(logs, traffic)
     pairs = delivery_pairs(logs)
     recipients = top_recipients(logs, top)
     if len(pairs):
@@ -386,7 +483,8 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         else [],
         "hours_by_day": hours_by_day(hours, min(top, 3)),
         "delays": delay_percentiles(logs),
-        "domains": _rows(delivery_by(pairs, "domain", top)),
+        "domains": [{**row, "tls_share": _share(tls_domains.get(row["domain"]))}
+                    for row in _rows(delivery_by(pairs, "domain", top))],
         "providers": _rows(delivery_by(pairs, "provider", top)),
         "top_senders": top_counts(traffic.senders, top, 0) if traffic else [],
         "top_senders_by_bytes": top_counts(traffic.senders, top, 1) if traffic else [],
@@ -405,6 +503,9 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
         "postscreen": _top(traffic.postscreen, 20, "result") if traffic else [],
         "postscreen_clients": _top(traffic.postscreen_clients, top, "ip") if traffic else [],
         "tls": [{"direction": d, "trust": t, "count": n} for (d, t), n in sorted(tls.items())],
+        "tls_outbound": tls_outbound(tls_domains, top),
+        "smtpd": smtpd_stats(smtpd_domains),
+        "smtpd_clients": smtpd_clients(smtpd_domains, top),
         "lifecycle": lifecycle(logs),
     }
 

@@ -352,3 +352,84 @@ def test_two_runs_at_once_the_second_exits_2_and_the_first_completes(tmp_path: P
     assert second.exit_code == 2 and "another run is using this state store" in second.output
     assert json.loads(js.read_text())["accounting"]["lines"]["read"] == len(lines)
     assert run_json(tmp_path, log, state=state)["lines"]["earlier"] == len(lines)
+
+
+ADDITIVE = ("received", "delivered", "forwarded", "deferrals", "bounced", "rejected", "reject_warnings", "held",
+            "discarded", "bytes_received", "bytes_delivered", "content_filter_hops")
+
+
+def traffic_night(inputs: list[Path], state: Path | None, jobs: int) -> tuple[dict, object]:
+    """One run through the library: its traffic summary and its merged Traffic."""
+    from analyzer.pipeline import read_frame
+    from analyzer.records import Accounting, traffic_of
+    from analyzer.report import summarize
+
+    accounting = Accounting()
+    if state is None:
+        df = read_frame([str(p) for p in inputs], accounting, jobs=jobs)
+        return summarize(df, accounting, top=5)["traffic"], traffic_of(accounting.tallies)
+    with store_module.open_store(state) as store:
+        df = read_frame([str(p) for p in inputs], accounting, jobs=jobs, store=store)
+        summary = summarize(df, accounting, top=5)["traffic"]
+        store.finish([str(p) for p in inputs], 0, 0, len(df))
+    return summary, traffic_of(accounting.tallies)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_traffic_of_two_nights_equals_one_run(tmp_path: Path, generate, monkeypatch, jobs: int) -> None:
+    """A log cut into two nights right after smtpd's client= line of a message (its qmgr line, and so its
+    sender and size, in the second night), inside open smtpd connections and TLS sessions: the nights'
+    traffic figures add up to those of one run over the whole log, senders and their bytes included."""
+    from analyzer.engine import plan
+    from analyzer.formats import postfix_log
+
+    if jobs > 1:
+        monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, 150_000)
+    log_path, _ = generate("--lines", "8000", "--seed", "23")
+    lines = log_path.read_bytes().splitlines(keepends=True)
+    cut = next(n for n in range(4000, 8000) if b": client=" in lines[n - 1] and b"/smtpd[" in lines[n - 1])
+    folder, state = tmp_path / "log", tmp_path / "state.db"
+    folder.mkdir()
+    log = folder / "mail.log"
+    log.write_bytes(b"".join(lines[:cut]))
+    first, first_traffic = traffic_night([folder], state, jobs)
+    carried = dict(sqlite3.connect(state).execute("SELECT kind, count(*) FROM carried GROUP BY kind").fetchall())
+    assert carried["arrived"] >= 1 and carried["connects"] >= 1 and carried["tls_sessions"] >= 1
+    with open(log, "ab") as out:
+        out.write(b"".join(lines[cut:]))
+    second, second_traffic = traffic_night([folder], state, jobs)
+    whole, whole_traffic = traffic_night([log_path], None, jobs)
+    assert {k: first[k] + second[k] for k in ADDITIVE} == {k: whole[k] for k in ADDITIVE}
+    for table in ("senders", "sending_domains"):
+        nights = Counter()
+        for traffic in (first_traffic, second_traffic):
+            for key, (messages, size) in getattr(traffic, table).items():
+                nights[(key, "messages")] += messages
+                nights[(key, "bytes")] += size
+        assert nights == Counter({(key, name): value for key, row in getattr(whole_traffic, table).items()
+                                  for name, value in zip(("messages", "bytes"), row, strict=True)}), table
+    for part in ("connections", "connects", "tls", "total_seconds"):
+        assert first["smtpd"][part] + second["smtpd"][part] == whole["smtpd"][part], part
+    assert Counter(first_traffic.tls_deliveries) + Counter(second_traffic.tls_deliveries) == Counter(
+        whole_traffic.tls_deliveries)
+
+
+def test_stores_made_before_the_carried_table_gain_it_and_old_entries_expire(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    log = tmp_path / "mail.log"
+    log.write_bytes(b"Mar  1 00:00:01 mx postfix/smtpd[7]: connect from mail.example.net[192.0.2.7]\n"
+                    b"Mar  1 00:00:02 mx postfix/smtpd[7]: 4F1A2B3C4D: client=mail.example.net[192.0.2.7]\n")
+    run_json(tmp_path, log, state=state)
+    db = sqlite3.connect(state)
+    assert db.execute("SELECT kind, host, key FROM carried ORDER BY kind").fetchall() == [
+        ("arrived", "mx", "4F1A2B3C4D"), ("connects", "mx", "postfix/smtpd[7]: ")]
+    db.execute("DROP TABLE carried")  # as a store of schema version 1 made before the table was
+    db.commit()
+    run_json(tmp_path, log, state=state)
+    assert db.execute("SELECT count(*) FROM carried").fetchone()[0] == 0  # there again, empty
+    log.write_bytes(log.read_bytes() + b"Mar  1 00:00:03 mx postfix/smtpd[8]: connect from x.example.org[192.0.2.8]\n")
+    run_json(tmp_path, log, state=state)
+    db.execute("UPDATE carried SET since = '2020-01-01T00:00:00+00:00'")
+    db.commit()
+    run_json(tmp_path, log, state=state)
+    assert db.execute("SELECT count(*) FROM carried").fetchone()[0] == 0

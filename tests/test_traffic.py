@@ -281,11 +281,146 @@ def test_new_sections_render_within_the_limits(generate) -> None:
     summary = summarize(read_frame([str(log)], accounting, jobs=1), accounting, top=7)
     for key in ("domains", "providers", "top_senders", "top_senders_by_bytes", "sender_failures", "health",
                 "top_recipients", "top_recipients_by_bytes", "recipient_failures",
-                "sasl_ips", "master", "postscreen_clients"):
+                "sasl_ips", "master", "postscreen_clients", "smtpd_clients"):
         assert len(summary["traffic"][key]) <= 7, key
+    assert 0 < len(summary["traffic"]["tls_outbound"]["domains"]) <= 7
     text = render_text(summary)
     assert "Grand totals" in text and "Postfix warnings" in text
+    assert "smtpd connections: " in text and "deliveries to remote hosts" in text
     assert all(len(line) <= 80 for line in text.splitlines()), max(text.splitlines(), key=len)
     html = render_html(summary)
     assert 'id="traffic"' in html and 'id="health"' in html
+    assert "deliveries to remote hosts" in html and "smtpd connections by client" in html
+    assert all("tls_share" in row for row in summary["traffic"]["domains"])
     assert traffic_of(accounting.tallies) is not None
+
+
+def smtpd_section(output: str) -> tuple[dict[str, str], dict[str, tuple[int, int, int, int]]]:
+    """pflogsumm's "smtpd" totals ({label: value}) and its per host/domain connections
+    ({domain: (connections, seconds, avg, max)})."""
+    totals = {}
+    for line in output.split("\nsmtpd\n", 1)[1].split("\n\n\n", 1)[0].splitlines():
+        m = re.match(r"\s+(\S+)\s+(\D.*)$", line)
+        if m:
+            totals[m.group(2)] = m.group(1)
+    body = output.split("Host/Domain Summary: SMTPD Connections", 1)[1].split("\n\n", 1)[0]
+    clients = {}
+    for line in body.splitlines():
+        m = re.match(r"\s+(\d+)\s+(\d+):(\d\d):(\d\d)\s+(\d+)s\s+(\d+)s\s+(\S+)$", line)
+        if m:
+            hours, minutes, seconds = (int(v) for v in m.group(2, 3, 4))
+            clients[m.group(7)] = (int(m.group(1)), 3600 * hours + 60 * minutes + seconds, int(m.group(5)),
+                                   int(m.group(6)))
+    return totals, clients
+
+
+@pytest.mark.parametrize("case", CASES[:3], ids=["-".join(c[1::2]) for c in CASES[:3]])
+def test_smtpd_connections_equal_pflogsumms_smtpd_stats(case, generate, pflogsumm: Path) -> None:
+    log, _ = generate("--lines", "30000", "--syslog-names", "postfix", *case)
+    output = subprocess.run(["perl", str(pflogsumm), "--smtpd-stats", str(log)], check=True,
+                            capture_output=True, text=True).stdout
+    totals, clients = smtpd_section(output)
+    traffic = ours(log)
+    smtpd = traffic["smtpd"]
+    assert smtpd["connections"] == int(totals["connections"]) > 1000
+    assert smtpd["hosts_domains"] == int(totals["hosts/domains"])
+    hours, minutes, seconds = (int(v) for v in totals["total connect time"].split(":"))
+    assert len(traffic["smtpd_clients"]) == 10
+    if "rfc3339" in case:  # pflogsumm drops the fractions of the stamps, we keep them: < 1 s per connection
+        assert abs(smtpd["total_seconds"] - (3600 * hours + 60 * minutes + seconds)) < smtpd["connections"]
+        assert all(row["connections"] == clients[row["client"]][0] for row in traffic["smtpd_clients"])
+        return
+    assert int(smtpd["avg_seconds"] + 0.5) == int(totals["avg. connect time (seconds)"])
+    assert smtpd["total_seconds"] == 3600 * hours + 60 * minutes + seconds
+    for row in traffic["smtpd_clients"]:
+        expected = clients[row["client"]]
+        assert (row["connections"], row["total_seconds"], int(row["avg_seconds"] + 0.5),
+                row["max_seconds"]) == expected, row["client"]
+
+
+def test_outbound_tls_pairs_each_delivery_with_its_process_connection(tmp_path: Path) -> None:
+    """Real lines: the processes' TLS lines and deliveries are interleaved; deliveries to the content
+    filter on 127.0.0.1 and the bounced ones are not counted."""
+    corpus = shared_path("corpus", "postfix", "lightmeter", "individual_files",
+                         "2_multiple_recipients_some_bounces.log")
+    traffic, _ = traffic_of_lines(tmp_path, [corpus.read_text()])
+    outbound = traffic["tls_outbound"]
+    assert (outbound["deliveries"], outbound["tls"], outbound["share"]) == (2, 2, 1.0)
+    assert outbound["by_trust"] == {"Anonymous": 0, "Untrusted": 0, "Trusted": 2, "Verified": 0}
+    assert sorted(row["domain"] for row in outbound["domains"]) == ["dst1.example.com", "dst2.example.com"]
+    assert {"direction": "outbound", "trust": "Trusted", "count": 3} in traffic["tls"]
+
+
+def process_line(process: str, message: str, second: int) -> str:
+    return f"Mar  1 10:{second // 60:02d}:{second % 60:02d} mx {process}: {message}\n"
+
+
+def smtp_line(pid: int, message: str, second: int) -> str:
+    return process_line(f"postfix/smtp[{pid}]", message, second)
+
+
+def delivered(qid: str, to: str, relay: str, conn_use: int = 0) -> str:
+    reuse = f" conn_use={conn_use}," if conn_use else ""
+    return (f"{qid}: to=<{to}>, relay={relay},{reuse} delay=1, delays=0.1/0/0.4/0.5, dsn=2.0.0, "
+            "status=sent (250 2.0.0 Ok)")
+
+
+def test_tls_pairing_rule_follows_connections_of_one_process(tmp_path: Path) -> None:
+    mx_a, mx_b = "mx.example.org[192.0.2.10]:25", "mx.example.net[192.0.2.20]:25"
+    lines = [
+        smtp_line(7, f"Verified TLS connection established to {mx_a}: TLSv1.3 with cipher X (256/256 bits)", 1),
+        smtp_line(8, f"Untrusted TLS connection established to {mx_b}: TLSv1.2 with cipher Y (128/128 bits)", 1),
+        smtp_line(7, delivered("1A2B3C4D5E", "a@example.org", mx_a), 2),          # TLS, Verified
+        smtp_line(7, delivered("1A2B3C4D5E", "b@example.org", mx_a), 2),          # same transaction
+        smtp_line(8, delivered("2A2B3C4D5E", "c@example.net", mx_b), 2),          # TLS, Untrusted (pid 8)
+        smtp_line(7, delivered("3A2B3C4D5E", "d@example.org", mx_a, 2), 3),       # reused connection
+        smtp_line(7, delivered("4A2B3C4D5E", "e@example.org", mx_a), 4),          # new connection, no TLS
+        smtp_line(7, delivered("5A2B3C4D5E", "f@example.org", mx_a, 2), 5),       # reuses that plain one
+        smtp_line(8, delivered("6A2B3C4D5E", "g@example.org", mx_a), 5),          # pid 8, another relay
+        smtp_line(8, delivered("7A2B3C4D5E", "h@example.net", mx_b, 2), 6),       # session of pid 8 ended
+    ]
+    traffic, _ = traffic_of_lines(tmp_path, lines)
+    outbound = traffic["tls_outbound"]
+    assert (outbound["deliveries"], outbound["tls"]) == (8, 4)
+    assert outbound["by_trust"] == {"Anonymous": 0, "Untrusted": 1, "Trusted": 0, "Verified": 3}
+    rows = {row["domain"]: (row["deliveries"], row["tls"]) for row in outbound["domains"]}
+    assert rows == {"example.org": (6, 3), "example.net": (2, 1)}
+
+
+def test_tls_pairing_and_connections_across_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut into byte ranges anywhere (a TLS line in one range, its deliveries in the next; a connect in
+    one, its disconnect in the next), the figures are those of one sequential read."""
+    from analyzer.engine import plan
+    from analyzer.formats import postfix_log
+
+    mx = "mx.example.org[192.0.2.10]:25"
+    lines = []
+    for n in range(60):
+        pid, qid = 100 + n % 3, f"{n:02d}A2B3C4D5E"
+        if n % 4 == 0:
+            lines.append(smtp_line(pid, f"Trusted TLS connection established to {mx}: TLSv1.3 with cipher Z", n))
+        lines.append(smtp_line(pid, delivered(qid, f"u{n}@example.org", mx, 2 if n % 4 == 2 else 0), n))
+        client = f"client{n % 7}.example.com[192.0.2.{n}]"
+        lines.append(process_line(f"postfix/smtpd[{200 + n % 5}]", f"connect from {client}", 2 * n))
+        lines.append(process_line(f"postfix/smtpd[{200 + (n + 2) % 5}]",
+                                  f"disconnect from {client} ehlo=1 quit=1 commands=2", 2 * n + 1))
+    one, _ = traffic_of_lines(tmp_path, lines)
+    assert one["tls_outbound"]["tls"] > 10 and one["smtpd"]["connections"] > 10
+    for size in (700, 1500, 4000):
+        monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, size)
+        log = tmp_path / "mail.log"
+        accounting = Accounting()
+        many = summarize(read_frame([str(log)], accounting, jobs=2), accounting, top=50)["traffic"]
+        assert (many["tls_outbound"], many["smtpd"], many["smtpd_clients"]) == (
+            one["tls_outbound"], one["smtpd"], one["smtpd_clients"]), size
+
+
+def test_inbound_tls_and_connections_by_client_from_the_corpus(tmp_path: Path) -> None:
+    corpus = shared_path("corpus", "postfix", "lightmeter", "mail.log").read_text()
+    lines = [line + "\n" for line in corpus.splitlines() if "/smtpd[" in line]
+    traffic, _ = traffic_of_lines(tmp_path, lines)
+    smtpd = traffic["smtpd"]
+    assert smtpd["connects"] == sum(": connect from " in line for line in lines) > 0
+    assert smtpd["tls"] == sum("TLS connection established from" in line for line in lines) > 0
+    assert 0 < smtpd["tls_share"] <= 1 and smtpd["connections"] <= smtpd["connects"]
+    assert sum(row["tls"] for row in traffic["smtpd_clients"]) <= smtpd["tls"]

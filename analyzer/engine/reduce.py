@@ -8,6 +8,7 @@ earlier unit comes out without them; :class:`Carry` holds what the units before 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
@@ -27,6 +28,9 @@ class Carry:
     senders: dict[tuple[str, str], str] = field(default_factory=dict)
     sizes: dict[tuple[str, str], int] = field(default_factory=dict)
     arrived: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: smtpd connections still open and the TLS session of each SMTP client process (see Traffic)
+    connects: dict[tuple[str, str], Any] = field(default_factory=dict)
+    tls_sessions: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def join(self, result: Result) -> pa.Table:
         """The result's records with the senders and sizes known before it; then its own queue ids
@@ -45,7 +49,8 @@ def reduce_input(source: Input, results: list[Result], tables: list[pa.Table], c
     """One table and one tally for ``source`` from its units' results and joined tables."""
     tally = merge_tallies(source, [result.tally for result in results])
     if source.kind == postfix_log.NAME:  # arrivals in flight before this input meet their qmgr lines
-        tally.traffic = Traffic(arrived=carry.arrived)
+        tally.traffic = Traffic(arrived=carry.arrived, connects=carry.connects,
+                                tls_sessions=carry.tls_sessions)
         for result in results:
             tally.traffic.add(result.tally.traffic)
         postfix_log.check_recognised(source, tally)

@@ -69,12 +69,21 @@ _QMGR_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _QMGR_BODY),
 _ARRIVAL_BODY = _QID + r": client=(?P<client>[^,\s]{1,400})"
 _ARRIVAL_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _ARRIVAL_BODY),
                   re.compile(_RFC3339_STAMP + _PROGRAM + _ARRIVAL_BODY))
+# smtpd's "connect from host[ip]" and "disconnect from host[ip] ehlo=1 ...", header and payload at once
+_CONNECTION_BODY = r"(?P<connection>connect|disconnect) from (?P<client>[^\s]{1,400})"
+_CONNECTION_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _CONNECTION_BODY),
+                     re.compile(_RFC3339_STAMP + _PROGRAM + _CONNECTION_BODY))
+# "<trust> TLS connection established to host[ip]:port: TLSv1.3 ..." (SMTP client; "from host[ip]: " smtpd);
+# the peer is one unbounded class up to "]" (linear, and faster than a bounded run, as above)
+_TLS_BODY = (r"(?P<trust>Anonymous|Untrusted|Trusted|Verified) TLS connection (?:established|reused) "
+             r"(?P<direction>to|from) (?P<peer>[^\s\]]*\](?::\d{1,5})?): ")
+_TLS_LINES = (re.compile(_CLASSIC_STAMP + _PROGRAM + _TLS_BODY),
+              re.compile(_RFC3339_STAMP + _PROGRAM + _TLS_BODY))
 # What follows the "[pid]: " of the other lines that give something (one search, from the literal "]: "):
-# Postfix's own messages, TLS connections, postscreen's routine lines (counted on the spot), arrivals and
+# Postfix's own messages, postscreen's routine lines (counted on the spot), arrivals and
 # the actions of cleanup and smtpd after a queue id, postscreen's verdicts, master's messages.
 _INTERESTING = re.compile(
     r"\]: (?:(?P<level>warning|error|fatal|panic): "
-    r"|(?P<trust>Anonymous|Untrusted|Trusted|Verified) TLS connection established (?P<direction>to|from) "
     r"|(?P<routine>CONNECT from|PASS OLD|PASS NEW|DISCONNECT) \["
     r"|[0-9A-Za-z]{5,20}: (?P<queued>client=|uid=|sender=|hold: |discard: |warning: )"
     r"|(?:PREGREET|DNSBL rank|HANGUP|COMMAND|BARE NEWLINE|NON-SMTP|WHITELIST|ALLOWLIST|BLACKLIST|DENYLIST)"
@@ -123,6 +132,8 @@ _CONNECT_CATEGORIES = (("refused", "111"), ("timed out", "101"), ("no route", "1
 DELIVERY_AGENTS = frozenset(
     {"smtp", "lmtp", "local", "virtual", "pipe", "error", "discard", "retry", "relay"}
 )
+#: The delivery agents that connect to a remote host, whose TLS connections are paired with deliveries.
+SMTP_CLIENTS = frozenset({"smtp", "lmtp", "relay"})
 REJECTING_DAEMONS = frozenset({"smtpd", "postscreen", "cleanup"})
 POSTFIX_DAEMONS = DELIVERY_AGENTS | REJECTING_DAEMONS | frozenset({
     "qmgr", "nqmgr", "bounce", "defer", "trace", "pickup", "anvil", "scache", "tlsmgr", "tlsproxy",
@@ -156,6 +167,12 @@ def _split_host_ip(value: str) -> tuple[str | None, str | None]:
     if opening < 0 or closing < 0:
         return value or None, None
     return value[:opening] or None, value[opening + 1 : closing] or None
+
+
+def remote_ip(ip: str | None) -> bool:
+    """True for the IP address of a remote host: not a loopback address (where a content filter
+    listens), nor a unix socket (``relay=host[/path]``)."""
+    return ip is not None and ip != "" and "/" not in ip and not ip.startswith("127.") and ip != "::1"
 
 
 def _domain(address: str | None) -> str | None:
@@ -300,9 +317,9 @@ class _Parser:
         self.clock = _Clock(source.mtime)
         self.senders: dict[tuple[str, str], str] = carry.setdefault("senders", {})
         self.sizes: dict[tuple[str, str], int] = carry.setdefault("sizes", {})
-        self.traffic = tally.traffic = Traffic(arrived=carry.setdefault("arrived", {}),
-                                               unmatched={} if ranged else None)
+        self.traffic = tally.traffic = Traffic.carried(carry, ranged)
         self.unknown_removed: set[tuple[str, str]] = set()
+        self.connected_here: set[tuple[str, str]] = set()  # smtpd processes that logged a connect here
         self._last_stamp = self._hour_text = ""
         self._last_time: datetime | None = None
         self._hour: datetime | None = None
@@ -327,14 +344,16 @@ class _Parser:
         delivery_classic, delivery_rfc3339 = (pattern.match for pattern in _DELIVERY_LINES)
         qmgr_classic, qmgr_rfc3339 = (pattern.match for pattern in _QMGR_LINES)
         arrival_classic, arrival_rfc3339 = (pattern.match for pattern in _ARRIVAL_LINES)
-        interesting, tls, postscreen = _INTERESTING.search, self.traffic.tls, self.traffic.postscreen
+        connection_classic, connection_rfc3339 = (pattern.match for pattern in _CONNECTION_LINES)
+        tls_classic, tls_rfc3339 = (pattern.match for pattern in _TLS_LINES)
+        interesting, postscreen = _INTERESTING.search, self.traffic.postscreen
         lineno = first_line - 1
         for lineno, line in enumerate(lines, first_line):
             if "status=" in line:
                 d = delivery_classic(line) or delivery_rfc3339(line)
-                prog = d.group("prog") if d is not None else ""
-                if d is not None and prog.rpartition("/")[2] in DELIVERY_AGENTS:
-                    record = self._delivery(d, d, prog, f"{self.name}:{lineno}")
+                daemon = d.group("prog").rpartition("/")[2] if d is not None else ""
+                if d is not None and daemon in DELIVERY_AGENTS:
+                    record = self._delivery(d, d, daemon, f"{self.name}:{lineno}")
                     if record is not None:
                         tally.used += 1
                         tally.records += 1
@@ -345,26 +364,35 @@ class _Parser:
                 if q is not None and q.group("prog").endswith("qmgr"):
                     self._queue_bookkeeping(q)
                     continue
-            elif "reject" not in line:
-                # cheap prefilter: a line that is no delivery, reject or queue-manager line is noise
-                # unless it holds one of the words of an event (warnings, arrivals, postscreen, ...)
-                e = interesting(line)
-                if e is None:
-                    tally.noise += 1
-                    continue
-                found = e.lastgroup
-                if found == "direction":  # "<trust> TLS connection established to|from ...": counted
-                    tls[("outbound" if e.group("direction") == "to" else "inbound", e.group("trust"))] += 1
-                    tally.noise += 1
-                    continue
-                if found == "routine":  # postscreen's CONNECT, PASS OLD/NEW, DISCONNECT: counted
-                    postscreen[_POSTSCREEN_ROUTINE[e.group("routine")]] += 1
-                    tally.noise += 1
-                    continue
-                if found == "queued" and e.group("queued") == "client=":
+            else:
+                if "connect from " in line:  # smtpd's "connect from" / "disconnect from": paired per process
+                    c = connection_classic(line) or connection_rfc3339(line)
+                    if c is not None and c.group("prog").endswith("smtpd"):
+                        self._connection(c)
+                        tally.noise += 1
+                        continue
+                elif "TLS connection " in line:  # "<trust> TLS connection established to|from ...": counted
+                    t = tls_classic(line) or tls_rfc3339(line)
+                    if t is not None:
+                        self._tls(t)
+                        tally.noise += 1
+                        continue
+                elif ": client=" in line:  # smtpd's "QUEUEID: client=host[ip]": a message arrived
                     a = arrival_classic(line) or arrival_rfc3339(line)
                     if a is not None and a.group("prog").endswith("/smtpd"):
                         self._arrival(a)
+                        continue
+                if "reject" not in line:
+                    # cheap prefilter: a line that is no delivery, reject or queue-manager line is noise
+                    # unless it holds one of the words of an event (warnings, arrivals, postscreen, ...)
+                    e = interesting(line)
+                    if e is None:
+                        tally.noise += 1
+                        continue
+                    found = e.lastgroup
+                    if found == "routine":  # postscreen's CONNECT, PASS OLD/NEW, DISCONNECT: counted
+                        postscreen[_POSTSCREEN_ROUTINE[e.group("routine")]] += 1
+                        tally.noise += 1
                         continue
             m = classic(line) or rfc3339(line)
             if m is None:
@@ -403,6 +431,33 @@ class _Parser:
         else:  # RFC 3339: the offset decides the hour (as UTC)
             hour = _hour(self.time(m))
         self.traffic.events[(kind, hour)] += 1
+
+    @staticmethod
+    def _process(m: re.Match[str], end: int) -> str:
+        """The program and pid of a line (``postfix/smtp[123]: ``), with ``end`` where its payload starts:
+        with the syslog host, the key of what one process logs over several lines."""
+        return m.string[m.start("prog"):end]
+
+    def _connection(self, c: re.Match[str]) -> None:
+        """smtpd's ``connect from`` / ``disconnect from`` (pflogsumm's --smtpd-stats): the two lines of
+        one process (same host, program and pid) are one connection."""
+        start = c.start("connection")
+        key = (c.group("host"), c.string[c.start("prog"):start])
+        if c.string.startswith("connect", start):
+            self.traffic.connected(key, c.group("client"), self.time(c))
+            if self.traffic.early_disconnects is not None:
+                self.connected_here.add(key)
+        else:
+            self.traffic.disconnected(key, c.group("client"), self.time(c), key in self.connected_here)
+
+    def _tls(self, t: re.Match[str]) -> None:
+        """``<trust> TLS connection established to relay: ...`` (an SMTP client) or ``... from client:``
+        (smtpd)."""
+        peer, trust = t.group("peer", "trust")
+        if t.group("direction") == "to":
+            self.traffic.outbound_tls((t.group("host"), self._process(t, t.start("trust"))), peer, trust)
+        else:
+            self.traffic.inbound_tls(peer, trust)
 
     def _noise(self, kind: str) -> None:
         self.tally.noise += 1
@@ -469,7 +524,7 @@ class _Parser:
         if d is None:
             self.tally.add_unparsed(where, msg)
             return None
-        return self._delivery(m, d, prog, where)
+        return self._delivery(m, d, prog.rpartition("/")[2], where)
 
     def _queue_bookkeeping(self, q: re.Match[str]) -> None:
         """A qmgr ``from=`` line (remember the sender and size) or ``removed`` line (forget them)."""
@@ -488,8 +543,9 @@ class _Parser:
         self.tally.noise += 1
         self.tally.noise_kinds[prog] += 1
 
-    def _delivery(self, m: re.Match[str], d: re.Match[str], prog: str, where: str) -> Record | None:
-        """The record of a delivery line: ``m`` holds the header, ``d`` the payload (often the same)."""
+    def _delivery(self, m: re.Match[str], d: re.Match[str], transport: str, where: str) -> Record | None:
+        """The record of a delivery line: ``m`` holds the header, ``d`` the payload (often the same),
+        ``transport`` the daemon that wrote it."""
         qid, recipient, orig_to, relay, enhanced, status, text, delay, delays = d.group(
             "qid", "to", "orig", "relay", "dsn", "status", "text", "delay", "delays"
         )
@@ -500,11 +556,13 @@ class _Parser:
             return None
         if recipient is None:
             recipient, orig_to = d.group("bare_to"), orig_to or d.group("bare_orig")
-        host = m.group("host")
+        host, domain = m.group("host"), _domain(recipient)
         remote_mta, remote_ip, smtp_code, stated, command, category = parse_reply(text) if text else NO_REPLY
         enhanced = enhanced or stated  # logs of Postfix before 2.3 have no dsn=
         if remote_mta is None and relay != "none":
             remote_mta, remote_ip = _split_host_ip(relay)
+        if transport in SMTP_CLIENTS and relay != "none":
+            self._tls_delivery(m, d, host, relay, remote_ip if status == "sent" else None, domain)
         # Positional, in Record's field order (twice as fast as keywords on the hottest path):
         # time, host, queue_id, sender, recipient, domain, status, smtp_code, enhanced_code, code_class,
         # diagnostic, remote_mta, reason, hard, source, parser, remote_ip, transport, smtp_command,
@@ -512,12 +570,28 @@ class _Parser:
         # size, delay, delays
         key = (host, qid)
         return Record(
-            self.time(m), host, qid, self.senders.get(key), recipient, _domain(recipient),
+            self.time(m), host, qid, self.senders.get(key), recipient, domain,
             status, smtp_code, enhanced, code_class(enhanced, smtp_code),
-            text or None, remote_mta, None, None, where, NAME, remote_ip, prog.rpartition("/")[2], command,
+            text or None, remote_mta, None, None, where, NAME, remote_ip, transport, command,
             category, None, None, None, orig_to, None, None, None, None,
             self.sizes.get(key), float(delay) if delay else None, delays,
         )
+
+    def _tls_delivery(self, m: re.Match[str], d: re.Match[str], host: str, relay: str, sent_to: str | None,
+                      domain: str | None) -> None:
+        """A delivery attempt of an SMTP client (``sent_to`` the remote IP of a delivered one), paired with
+        the process's TLS connection (see :func:`analyzer.traffic.tls_continues`).  A delivered one to a
+        remote host (:func:`remote_ip`) that went over TLS is counted by recipient domain and trust; the
+        deliveries themselves are counted from the records (:func:`analyzer.traffic_report.tls_outbound`)."""
+        traffic = self.traffic
+        payload = d.start("qid")
+        key = (host, m.string[m.start("prog"):payload if m is d else m.start("msg")])
+        decided = traffic.tls_decided
+        if key not in traffic.tls_sessions and (decided is None or key in decided):  # the usual: no TLS
+            return
+        reused = d.string.find(" conn_use=", payload, d.start("status")) > 0
+        counted = (domain or "(none)") if remote_ip(sent_to) else None
+        traffic.delivery(key, relay, d.group("qid"), reused, counted)
 
     def qmgr(self, m: re.Match[str], msg: str, prog: str, where: str) -> Record | None:
         sender_m = _QMGR_FROM.match(msg)
