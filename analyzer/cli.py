@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
@@ -16,13 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-import pyarrow as pa
 
 from . import __version__, sources
 from .classify import Classifier, load_rules, merge_rules
 from .hints import LANGUAGES, Hints
 from .pipeline import read_frame
-from .processes import gc_paused, jobs_available
+from .processes import jobs_available
 from .records import Accounting
 from .sources import Found, InputError, expand
 
@@ -113,14 +111,10 @@ def _check_outputs(inputs: tuple[str, ...], outputs: dict[str, str | None]) -> N
 
 
 def _prepare_report(lang: str) -> None:
-    """Load pandas and the report's modules and templates (while worker processes parse).
+    """Load pandas and the report's modules and templates (while worker processes parse)."""
+    from . import report
 
-    Imports make no garbage worth collecting: without the collector they take 15 % less time.
-    """
-    with gc_paused():
-        from . import report
-
-        report.prepare(lang)
+    report.prepare(lang)
 
 
 class _AnalysisByDefault(click.Group):
@@ -216,9 +210,6 @@ def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, c
                             "--parquet": parquet_path, "--suppress": suppress_path, "--state": state_path})
     if suppress_path and redact_addresses:
         raise UsageFailure("--suppress with --redact: a suppression list needs the whole addresses")
-    # Arrow's default allocator (mimalloc) made this short-lived process 3 % slower, measured on a
-    # 1M-line log: most of its Arrow memory is written once and freed at exit.
-    pa.set_memory_pool(pa.system_memory_pool())
     alerts = _alerts(fail_on, state_path)
     hints, classifier = _knowledge(lang, hints_file)
     with ExitStack() as stack:
@@ -328,7 +319,6 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
         df = redact(df)
     for warning in accounting.warnings:
         click.echo(f"analyze: warning: {warning}", err=True)
-    gc.freeze()  # what exists now lives until the end: the collections while summarising skip it
     summary = summarize(df, accounting, top=top, hints=hints, redacted=redact_addresses,
                         jobs=jobs or jobs_available())
     from .alerts import History, check
@@ -392,9 +382,6 @@ def _run_day(df: Any) -> str:
     if latest.tzinfo is not None:
         latest = latest.tz_convert("UTC")
     return latest.strftime("%Y-%m-%d")
-    # The process ends next: its last garbage collection need not walk every object it made
-    # (a tenth of a second after a large log).
-    gc.freeze()
 
 
 @main.command("state", context_settings=CONTEXT)

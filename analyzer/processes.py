@@ -1,13 +1,11 @@
-"""Process helpers: how many cores, pausing the garbage collector, and one forked helper process."""
+"""Process helpers: how many cores, whether a process lives, and one forked helper process."""
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -41,23 +39,6 @@ def end_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block.
-
-    Parsing allocates hundreds of thousands of records and builds no reference cycles; the
-    collector's repeated passes over them cost about a fifth of the parsing time.  Whatever
-    cyclic garbage there is gets collected once collection resumes.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def forked(function: Callable[[], T]) -> Callable[[], T]:

@@ -24,17 +24,13 @@ from pathlib import Path
 #: variant -> Python run before the command: each switches one trick off.
 VARIANTS = {
     "as shipped": "",
-    "no gc pause while parsing": (
-        "import contextlib, analyzer.processes as p, analyzer.engine.work as w, analyzer.cli as c\n"
-        "p.gc_paused = w.gc_paused = c.gc_paused = contextlib.nullcontext\n"),
-    "no gc.freeze": "import gc\ngc.freeze = lambda: None\n",
     "no forked summary helpers": (
         "import analyzer.processes as p\n"
         "def here(f):\n    value = f()\n    return lambda: value\n"
         "p.forked = here\n"),
-    "Arrow's default allocator": "import pyarrow as pa\npa.set_memory_pool = lambda pool: None\n",
     "pandas imported first": "import pandas, pyarrow.compute\n",
 }
+VARIANTS["none of them"] = "".join(VARIANTS.values())
 
 
 def run(prelude: str, log: Path, html: Path) -> tuple[float, float]:
@@ -54,15 +50,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log", type=Path, required=True, help="a Postfix log (e.g. 1M generated lines)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", nargs="*", help="run only these variants (and 'as shipped')")
     args = parser.parse_args()
     pflogsumm = shutil.which("pflogsumm")
-    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
-    cpu: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    chosen = {name: prelude for name, prelude in VARIANTS.items()
+              if not args.only or name in args.only or name == "as shipped"}
+    times: dict[str, list[float]] = {name: [] for name in chosen}
+    cpu: dict[str, list[float]] = {name: [] for name in chosen}
     peer: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         html = Path(tmp) / "report.html"
         for _ in range(args.rounds):
-            for name, prelude in VARIANTS.items():
+            for name, prelude in chosen.items():
                 wall, used = run(prelude, args.log, html)
                 times[name].append(wall)
                 cpu[name].append(used)

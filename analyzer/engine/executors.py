@@ -7,7 +7,6 @@ and ``submit(unit)``, which starts the unit and returns a callable that waits fo
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import signal
 from collections.abc import Callable
@@ -54,8 +53,7 @@ class Here:
 
 class Processes:
     """A pool of ``cores`` processes forked from this one when the first unit is submitted (they
-    inherit the rules and the imports; the parent's collector state is frozen first, so their
-    collections skip what they inherit and leave its pages shared)."""
+    inherit the rules and the imports)."""
 
     def __init__(self, cores: int) -> None:
         self.cores = cores
@@ -69,14 +67,11 @@ class Processes:
     def submit(self, unit: Unit, classifier: Classifier) -> Pending:
         """Run ``unit`` in the pool (started now with ``classifier``, the rules of every unit)."""
         if self._pool is None:
-            gc.freeze()
             try:
                 self._pool = multiprocessing.get_context("fork").Pool(
                     self.cores, initializer=_start_worker, initargs=(classifier,))
             except OSError:  # no processes or memory left: the units run here
                 self._pool = False
-            finally:
-                gc.unfreeze()
         if self._pool is False:
             return lambda: work(unit, classifier)
         return self._pool.apply_async(work, (unit,)).get

@@ -13,7 +13,6 @@ import pyarrow.ipc
 
 from ..classify import Classifier, default_classifier
 from ..formats import BY_NAME, mailbox, postfix_log
-from ..processes import gc_paused
 from ..records import Record, Tally
 from ..table import to_table
 from .plan import Unit
@@ -60,20 +59,19 @@ def work(unit: Unit, classifier: Classifier | None = None,
     classify = (classifier or _classifier or default_classifier()).classify
     source, kind = unit.source, unit.source.kind
     tally = Tally(source=source.name, kind=kind, unit=BY_NAME[kind].UNIT)
-    with gc_paused():
-        if kind == postfix_log.NAME:
-            chunk = postfix_log.Chunk(source, tally, _bytes(unit), unit.first)
-            table = _classified(chunk.records(), classify)
-            return _kept(unit, Result(tally, table, senders=chunk.senders, sizes=chunk.sizes,
-                                      unknown_removed=chunk.unknown_removed))
-        if unit.whole:
-            carry = {"first_sight": first_sight} if first_sight else None
-            records = BY_NAME[kind].parse(source, tally, carry)
-        else:
-            data = _bytes(unit)
-            assert data is not None
-            records = mailbox.parse_range(source, tally, data, unit.first)
-        return _kept(unit, Result(tally, _classified(records, classify)))
+    if kind == postfix_log.NAME:
+        chunk = postfix_log.Chunk(source, tally, _bytes(unit), unit.first)
+        table = _classified(chunk.records(), classify)
+        return _kept(unit, Result(tally, table, senders=chunk.senders, sizes=chunk.sizes,
+                                  unknown_removed=chunk.unknown_removed))
+    if unit.whole:
+        carry = {"first_sight": first_sight} if first_sight else None
+        records = BY_NAME[kind].parse(source, tally, carry)
+    else:
+        data = _bytes(unit)
+        assert data is not None
+        records = mailbox.parse_range(source, tally, data, unit.first)
+    return _kept(unit, Result(tally, _classified(records, classify)))
 
 
 def _bytes(unit: Unit) -> bytes | None:
