@@ -92,16 +92,26 @@ def ranges(source: Input, cores: int = 1) -> Iterator[Unit]:
     start, first, end = source.start, source.first_unit, source.start + source.length
     with open(source.path, "rb") as raw:
         raw.seek(start)
-        while start < end and (block := raw.read(min(size, end - start))):
-            if separator == b"\n":
-                if start + len(block) < end:  # finish the last line of the range
-                    block += raw.readline(min(postfix_log.MAX_LINE_BYTES, end - start - len(block)))
-                units = block.count(b"\n")
+        while start < end:
+            if separator == b"\n":  # counted in pieces: a range is never held whole
+                length = units = 0
+                while length < min(size, end - start) and (piece := raw.read(min(1 << 20, size - length,
+                                                                                   end - start - length))):
+                    length, units = length + len(piece), units + piece.count(b"\n")
+                if not length:
+                    break
+                if start + length < end:  # finish the last line of the range
+                    rest = raw.readline(min(postfix_log.MAX_LINE_BYTES, end - start - length))
+                    length, units = length + len(rest), units + rest.count(b"\n")
             else:
+                block = raw.read(min(size, end - start))
+                if not block:
+                    break
                 block += _until_next_message(raw)
+                length = len(block)
                 units = block.count(separator) + block.startswith(b"From ")
-            yield Unit(source, start, start + len(block), first)
-            start += len(block)
+            yield Unit(source, start, start + length, first)
+            start += length
             first += units
 
 

@@ -3,6 +3,7 @@ and what it hands to the next unit (the Postfix queue ids it leaves in flight)."
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -59,8 +60,10 @@ def work(unit: Unit, classifier: Classifier | None = None,
     classify = (classifier or _classifier or default_classifier()).classify
     source, kind = unit.source, unit.source.kind
     tally = Tally(source=source.name, kind=kind, unit=BY_NAME[kind].UNIT)
-    if kind == postfix_log.NAME:
-        chunk = postfix_log.Chunk(source, tally, _bytes(unit), unit.first)
+    if kind == postfix_log.NAME:  # a range is read as a stream of its window of the file
+        part = source if unit.start is None else dataclasses.replace(
+            source, start=unit.start, end=unit.end, first_unit=unit.first, _window=None)
+        chunk = postfix_log.Chunk(part, tally)
         table = _classified(chunk.records(), classify)
         return _kept(unit, Result(tally, table, senders=chunk.senders, sizes=chunk.sizes,
                                   unknown_removed=chunk.unknown_removed))

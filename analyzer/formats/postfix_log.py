@@ -719,21 +719,22 @@ def parse(source: Input, tally: Tally, carry: dict[str, Any] | None = None) -> I
 
 
 class Chunk:
-    """One byte range of a log file, or a whole log input, parsed on its own (see :mod:`analyzer.engine`).
+    """A log input, or a byte range of it (an :class:`Input` window), parsed on its own (see
+    :mod:`analyzer.engine`).
 
     Records whose ``qmgr`` line lies in an earlier chunk come out without a sender; ``senders``
     (in flight at the end) and ``unknown_removed`` let the caller join them across chunks.
     """
 
-    def __init__(self, source: Input, tally: Tally, data: bytes | None, first_line: int) -> None:
+    def __init__(self, source: Input, tally: Tally) -> None:
         self.parser = _Parser(source, tally, ranged=True)
-        self.source, self.data, self.first_line = source, data, first_line
+        self.source = source
 
     def records(self) -> Iterator[Record]:
-        """The records of the range (``data``), or of the whole input when ``data`` is None."""
-        with self.source.open() if self.data is None else io.BytesIO(self.data) as raw:
+        """The records of the input's part, numbered from its ``first_unit``."""
+        with self.source.open() as raw:
             text = io.TextIOWrapper(line_capped(raw), encoding="utf-8", errors="replace", newline=None)
-            yield from self.parser.run(iter(text), self.first_line)
+            yield from self.parser.run(iter(text), self.source.first_unit)
 
     @property
     def senders(self) -> dict[tuple[str, str], str]:
