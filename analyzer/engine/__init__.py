@@ -75,11 +75,8 @@ def read_frame(inputs: Iterable[str] | str, accounting: Accounting | None = None
     classifier = classifier or default_classifier()
     jobs = processes.jobs_available() if jobs is None else jobs
     here = Here(store.first_sight if store is not None else None)
-    carry = Carry(*store.in_flight()) if store is not None else Carry()
-    if store is not None:  # what the traffic figures left open (store.CARRIED)
-        carried = store.carried()
-        carry.arrived, carry.connects, carry.tls_sessions = (
-            carried["arrived"], carried["connects"], carried["tls_sessions"])
+    # with a store: the queue ids in flight and what the traffic figures left open (store.CARRIED)
+    carry = Carry(*store.in_flight(), **store.carried()) if store is not None else Carry()
     done: list[tuple[Input, pa.Table]] = []
     with ExitStack() as stack:
         executor: Executor = engine if engine is not None else Processes(jobs) if jobs > 1 else here
@@ -104,8 +101,7 @@ def read_frame(inputs: Iterable[str] | str, accounting: Accounting | None = None
         run.parsed()
     if store is not None:
         store.keep_in_flight(carry.senders, carry.sizes)
-        store.keep_carried({"arrived": carry.arrived, "connects": carry.connects,
-                            "tls_sessions": carry.tls_sessions})
+        store.keep_carried(carry.traffic_state())
     return _frame([table for _, table in done])
 
 

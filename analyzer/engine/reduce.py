@@ -32,6 +32,10 @@ class Carry:
     connects: dict[tuple[str, str], Any] = field(default_factory=dict)
     tls_sessions: dict[tuple[str, str], Any] = field(default_factory=dict)
 
+    def traffic_state(self) -> dict[str, dict[tuple[str, str], Any]]:
+        """What the traffic figures leave open, by the names the store keeps it under."""
+        return {"arrived": self.arrived, "connects": self.connects, "tls_sessions": self.tls_sessions}
+
     def join(self, result: Result) -> pa.Table:
         """The result's records with the senders and sizes known before it; then its own queue ids
         in flight are added (and those it saw removed without knowing them are dropped)."""
