@@ -37,6 +37,18 @@ ROWS = [
     ("Courier dsndelayed.txt", "The delivery of the following E-mail message has been delayed.  This is an advisory "
      "notice only", None, None, None, "expired"),
     ("Courier dsndelayed.txt", "Additional attempts to deliver your message will be made.", None, None, None, "expired"),
+    ("Sendmail savemail.c delay banner", "    **********************************************\n    **      THIS IS A WARNING "
+     "MESSAGE ONLY      **\n    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **", None, None, None, "expired"),
+    ("Windows SMTP delay DSN", "This is an automatically generated Delivery Status Notification.\n\nTHIS IS A WARNING "
+     "MESSAGE ONLY.\n\nYOU DO NOT NEED TO RESEND YOUR MESSAGE.\n\nDelivery to the following recipients has been delayed."
+     "\n\n       bob@example.net", None, None, None, "expired"),
+    ("Exchange delay DSN", "Delivery is delayed to these recipients or groups:\n\nbob@example.net\n\nThis message "
+     "hasn't been delivered yet. Delivery will continue to be attempted.\n\nThe server will keep trying to deliver this "
+     "message for the next 1 days, 19 hours and 53 minutes. You'll be notified if the message can't be delivered by that "
+     "time.", None, None, None, "expired"),
+    ("hosting delayed delivery notice", "Your message has been received by mx.example.org but has been undeliverable to "
+     "the following recipients for at least 4 hours.\n\nThe mail system will continue to attempt to deliver your message "
+     "to these recipients for a total of 2 days.", None, None, None, "expired"),
     # the cause the notice quotes beats the lifetime or delay sentence
     ("qmail-send.c lifetime after a full mailbox", f"192.0.2.1 does not like recipient.\nRemote host said: 452 4.2.2 "
      f"Mailbox full\n{QMAIL_LIFETIME}", "452", "4.2.2", "RCPT", "mailboxfull"),
@@ -49,6 +61,17 @@ ROWS = [
      "452", "4.2.2", None, "mailboxfull"),
     ("Sendmail delay warning with its cause", "Warning: could not send message for past 4 hours\n<bob@example.net>... "
      "Deferred: Connection refused by mx.example.net.", None, None, None, "networkerror"),
+    # networkerror (BSD errno texts after Sendmail's "Deferred:")
+    ("Sendmail err.c + BSD ETIMEDOUT", "<bob@example.net>... Deferred: Operation timed out with mx.example.net", None,
+     None, None, "networkerror"),
+    ("Sendmail err.c + BSD ETIMEDOUT, SMTP phase", "Deferred: Operation timed out during user open with mx.example.net",
+     None, None, None, "networkerror"),
+    ("BSD errlst.c ENETDOWN", "bob@example.net... Deferred: Network is down", None, None, None, "networkerror"),
+    ("BSD errlst.c ECONNABORTED", "Deferred: Software caused connection abort", None, None, None, "networkerror"),
+    ("BSD errlst.c ENETRESET", "Deferred: Network dropped connection on reset", None, None, None, "networkerror"),
+    ("BSD errlst.c EHOSTDOWN", "Deferred: Host is down", None, None, None, "networkerror"),
+    ("Sendmail V5 return notice with a BSD cause", "bob@example.net... Deferred: Operation timed out with mx.example.net\n"
+     "bob@example.net... Cannot send message for 5 days", None, None, None, "networkerror"),
     # mailboxfull
     ("Willcom pdx.ne.jp 552", "552 We failed to deliver mail because the volume of recipient's mailbox exceeded the local "
      "limit. bob@example.net", "552", None, "DATA", "mailboxfull"),
@@ -130,3 +153,20 @@ def test_a_qmail_lifetime_notice_end_to_end(error: str, reason: str) -> None:
     records = [default_classifier().classify(r)
                for r in records_of(email.message_from_bytes(_qmail_notice(error)), "qmail.eml")]
     assert [(r.recipient, r.reason) for r in records] == [("bob@example.net", reason)]
+
+
+def test_a_sendmail_v5_return_notice_on_bsd_end_to_end() -> None:
+    """Sendmail V5's return notice (subject and transcript from savemail.c / deliver.c, made-up hosts): the BSD errno text
+    after "Deferred:" is a connection failure, which Sisimai names "expired" in a final bounce."""
+    notice = (
+        b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\nTo: alice@example.org\n"
+        b"Subject: Returned mail: Cannot send message for 5 days\n\n"
+        b"   ----- Transcript of session follows -----\n"
+        b"bob@example.net... Deferred: Operation timed out with mx.example.net\n"
+        b"bob@example.net... Cannot send message for 5 days\n\n"
+        b"   ----- Unsent message follows -----\n"
+        b"From: alice@example.org\nTo: bob@example.net\nSubject: hi\n\nhello\n"
+    )
+    records = [default_classifier().classify(r) for r in records_of(email.message_from_bytes(notice), "v5.eml")]
+    assert [(r.recipient, r.reason, r.sisimai_reason) for r in records] == [
+        ("bob@example.net", "networkerror", "expired")]
