@@ -49,6 +49,9 @@ ROWS = [
     ("hosting delayed delivery notice", "Your message has been received by mx.example.org but has been undeliverable to "
      "the following recipients for at least 4 hours.\n\nThe mail system will continue to attempt to deliver your message "
      "to these recipients for a total of 2 days.", None, None, None, "expired"),
+    ("Exchange time-limit NDR", "did not reach the following recipient(s):\nbob@example.net on 2/1/2024 10:00 AM\n"
+     "Could not deliver the message in the time limit specified. Please retry or contact your administrator.", None, None,
+     None, "expired"),
     # the cause the notice quotes beats the lifetime or delay sentence
     ("qmail-send.c lifetime after a full mailbox", f"192.0.2.1 does not like recipient.\nRemote host said: 452 4.2.2 "
      f"Mailbox full\n{QMAIL_LIFETIME}", "452", "4.2.2", "RCPT", "mailboxfull"),
