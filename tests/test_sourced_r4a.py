@@ -1,0 +1,80 @@
+"""Round 4a wordings (sources-r4a.toml): rejections a generic 5.7.x code or nothing decided before.
+
+Each row is built from the source's text (cPanel's Exim ACLs, Exim, Sendmail's cf and binary, blacklist-milter,
+Microsoft's Hotmail replies...) with made-up hosts, addresses and numbers.  The classifier of the phrase files written
+from sources alone must give the reason by a phrase, and so must the bundled classifier.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzer.classify import default_classifier
+from test_sourced_phrases import record, sourced_classifier
+
+ROWS = [
+    # hostunknown / rejected: cPanel exim.conf.dist router fail_remote_domains
+    ("cPanel fail_remote_domains", "The mail server could not deliver mail to bob@example.net.  The account or domain "
+     "may not exist, they may be blacklisted, or missing the proper dns entries.", None, None, None, "hostunknown"),
+    ("cPanel fail_remote_domains (sender verify)", "550 The mail server does not recognize alice@example.org as a valid "
+     "sender.", "550", None, "MAIL", "rejected"),
+    # blocked: cPanel ACLs, blacklist-milter
+    ("cPanel spamhaus_rbl", "550 JunkMail rejected - (helo.example.org) [192.0.2.7]:41784 is in an RBL: "
+     "https://www.spamhaus.org/query/ip/192.0.2.7", "550", None, "RCPT", "blocked"),
+    ("cPanel spamcop_rbl with 5.7.1", "550 5.7.1 JunkMail rejected - mail.example.org [192.0.2.8]:25 is in an RBL, see",
+     "550", "5.7.1", "RCPT", "blocked"),
+    ("cPanel spammerlist", "550 Your host is not allowed to connect to this server.", "550", None, "RCPT", "blocked"),
+    ("cPanel blockedcountryips", "550 5.7.1 Your country is not allowed to connect to this server.", "550", "5.7.1",
+     "RCPT", "blocked"),
+    ("cPanel requirehelonoforge", "550 REJECTED - Bad HELO - Host impersonating [mail.example.net]", "550", None, "MAIL",
+     "blocked"),
+    ("cPanel requirehelonoforge (IP)", "550 REJECTED - Interface: 192.0.2.9 is _my_ address", "550", None, "MAIL",
+     "blocked"),
+    ("blacklist-milter", "550 5.7.1 Your IP is blacklisted because you are sending spam", "550", "5.7.1", "DATA",
+     "blocked"),
+    ("SpamCop sendmail dnsbl text", "550 5.7.1 Spam blocked see: http://spamcop.net/bl.shtml?192.0.2.10", "550",
+     "5.7.1", "RCPT", "blocked"),
+    # spamdetected
+    ("cPanel deny_spam_score_over_int", "550 The mail server detected your message as spam and has prevented delivery.",
+     "550", None, "DATA", "spamdetected"),
+    ("Barracuda NDR (blacklist-milter)", "Your message to: bob@example.net\nwas blocked by our Spam Firewall. The email "
+     "you sent with the following\nsubject has NOT BEEN DELIVERED:", None, None, None, "spamdetected"),
+    # authfailure
+    ("cPanel dkim_bl", "550 DKIM: encountered the following problem validating example.org: signature_incorrect",
+     "550", None, "DATA", "authfailure"),
+    # policyviolation
+    ("sendmail milter default reject (DATA)", "554 5.7.1 Command rejected", "554", "5.7.1", "DATA", "policyviolation"),
+    ("sendmail milter default reject (RCPT)", "550 5.7.1 Command rejected", "550", "5.7.1", "RCPT", "policyviolation"),
+    # speeding
+    ("cPanel ratelimit", "451 The server has reached its limit for processing requests from your host.  Please try "
+     "again later.", "451", None, "RCPT", "speeding"),
+    # securityerror
+    ("cPanel primary_hostname_bl", "550 You do not have sufficient privileges to send mail to this address.  Please "
+     "authenticate and try again.", "550", None, "RCPT", "securityerror"),
+    # mailererror
+    ("Exim deliver.c", "*** Error in setting up pipe, file, or autoreply:\n(address_pipe transport not set)", None,
+     None, None, "mailererror"),
+    ("Exim pipe.c", "timeout while writing to pipe", None, None, None, "mailererror"),
+]
+
+
+@pytest.mark.parametrize(("source", "text", "smtp", "enhanced", "command", "reason"), ROWS,
+                         ids=[f"{row[-1]}-{row[0]}" for row in ROWS])
+def test_a_round_4a_wording_gives_its_reason(source: str, text: str, smtp: str | None, enhanced: str | None,
+                                             command: str | None, reason: str) -> None:
+    decided = sourced_classifier().classify(record(text, smtp, enhanced, command))
+    assert (decided.reason, decided.rule) == (reason, f"phrase:{reason}")
+    assert default_classifier().classify(record(text, smtp, enhanced, command)).reason == reason
+
+
+def test_a_virus_notice_of_the_barracuda_ndr_is_not_spam() -> None:
+    """The Barracuda NDR's spam wording is vague: a virus named in the same notice decides."""
+    text = ("Your message to: bob@example.net\nwas blocked by our Spam Firewall. The email you sent with the following\n"
+            "subject has NOT BEEN DELIVERED:\n\nReason: virus detected")
+    assert sourced_classifier().classify(record(text, None, None, None)).reason != "spamdetected"
+
+
+def test_a_milter_rejection_with_a_specific_code_keeps_the_code() -> None:
+    """Sendmail's "Command rejected" says no cause: a specific enhanced code beats it."""
+    decided = sourced_classifier().classify(record("550 5.7.26 Command rejected", "550", "5.7.26", "DATA"))
+    assert decided.rule == "code:5.7.26"
