@@ -8,9 +8,9 @@ from sources alone must give the reason by a phrase, and so must the bundled cla
 from __future__ import annotations
 
 import pytest
+from test_sourced_phrases import record, sourced_classifier
 
 from analyzer.classify import default_classifier
-from test_sourced_phrases import record, sourced_classifier
 
 ROWS = [
     # hostunknown / rejected: cPanel exim.conf.dist router fail_remote_domains
@@ -51,6 +51,32 @@ ROWS = [
     # securityerror
     ("cPanel primary_hostname_bl", "550 You do not have sufficient privileges to send mail to this address.  Please "
      "authenticate and try again.", "550", None, "RCPT", "securityerror"),
+    # IndiMail qmail-smtpd.c (qmail's "(#5.7.1)" made the generic code decide before)
+    ("IndiMail err_nogateway", "553 sorry, that domain isn't allowed to be relayed thru this MTA without authentication "
+     "#5.7.1", "553", "5.7.1", "RCPT", "norelaying"),
+    ("OVH qmail relay reply", "553 sorry, that domain isn't allowed to be relayed thru this MTA (#5.7.1)", "553",
+     "5.7.1", "RCPT", "norelaying"),
+    ("IndiMail err_relay", "550 we don't relay (#5.7.1)", "550", "5.7.1", "RCPT", "norelaying"),
+    ("IndiMail smtp_paranoid", "553 sorry, your IP address (192.0.2.11) PTR (reverse DNS) record points to wrong "
+     "hostname (#5.7.1)", "553", "5.7.1", "MAIL", "requireptr"),
+    ("IndiMail smtp_ptr", "553  Sorry, no PTR (reverse DNS) record for (192.0.2.12) (#5.7.1)", "553", "5.7.1", "MAIL",
+     "requireptr"),
+    ("IndiMail err_nogateway (forging)", "553 sorry, this MTA does not accept masquerading/forging #5.7.1", "553",
+     "5.7.1", "MAIL", "rejected"),
+    ("IndiMail err_bmf", "553 sorry, your envelope sender has been denied (#5.7.1)", "553", "5.7.1", "MAIL", "rejected"),
+    ("IndiMail err_badhelo", "553 sorry, your HELO/EHLO greeting is in my badhelo list (#5.7.1)", "553", "5.7.1",
+     "MAIL", "blocked"),
+    ("IndiMail err_hostaccess", "553 sorry, your host has been denied (#5.7.1)", "553", "5.7.1", "MAIL", "blocked"),
+    ("IndiMail smtp_badhost", "553 sorry, your host (mail.example.org) has been denied (#5.7.1)", "553", "5.7.1",
+     "MAIL", "blocked"),
+    ("IndiMail smtp_badip", "421 sorry, your IP (192.0.2.13) is temporarily denied (#4.7.1)", "421", "4.7.1", "MAIL",
+     "blocked"),
+    ("IndiMail smtp_relayreject", "553 No mail accepted from an open relay (192.0.2.14); check your server configs "
+     "(#5.7.1)", "553", "5.7.1", "MAIL", "blocked"),
+    ("IndiMail err_acl", "553 sorry, sites access list denies transaction (#5.7.1)", "553", "5.7.1", "RCPT",
+     "policyviolation"),
+    ("IndiMail log_virus", "552-we don't accept email with the below content (#5.3.4)\n552 Further Information: "
+     "banned pattern", "552", "5.3.4", "DATA", "contenterror"),
     # mailererror
     ("Exim deliver.c", "*** Error in setting up pipe, file, or autoreply:\n(address_pipe transport not set)", None,
      None, None, "mailererror"),
