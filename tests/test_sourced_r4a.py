@@ -42,6 +42,15 @@ ROWS = [
     # authfailure
     ("cPanel dkim_bl", "550 DKIM: encountered the following problem validating example.org: signature_incorrect",
      "550", None, "DATA", "authfailure"),
+    ("policyd-spf Reason_Message (Postfix)", "554 5.7.1 <bob@example.net>: Recipient address rejected: Message "
+     "rejected due to: SPF fail - not authorized. Please see http://www.openspf.net/Why?s=mfrom;id=alice@example.org;"
+     "ip=192.0.2.15;r=bob@example.net", "554", "5.7.1", "RCPT", "authfailure"),
+    ("policyd-spf Reason_Message (deferred)", "450 4.7.1 Message deferred due to: SPF Temperror: DNS Timeout. Please "
+     "see http://www.openspf.net/Why?s=mfrom;id=alice@example.org;ip=192.0.2.16;r=bob@example.net", "450", "4.7.1",
+     "RCPT", "authfailure"),
+    ("policyd-weight REJECTMSG", "550 Mail appeared to be SPAM or forged. Ask your Mail/DNS-Administrator to correct "
+     "HELO and DNS MX settings or to get removed from DNSBLs; MTA helo: mail, MTA hostname: unknown[192.0.2.17] "
+     "(helo/hostname mismatch)", "550", None, "RCPT", "spamdetected"),
     # policyviolation
     ("sendmail milter default reject (DATA)", "554 5.7.1 Command rejected", "554", "5.7.1", "DATA", "policyviolation"),
     ("sendmail milter default reject (RCPT)", "550 5.7.1 Command rejected", "550", "5.7.1", "RCPT", "policyviolation"),
