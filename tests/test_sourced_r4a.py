@@ -56,6 +56,12 @@ ROWS = [
      "blocked"),
     ("korea.services.net TXT", "550 Blocked due to spam, see http://korea.services.net/blocked.phtml?addr=192.0.2.26",
      "550", None, "RCPT", "blocked"),
+    # badreputation / policyviolation: Windows Live Hotmail
+    ("Hotmail SC-001", "550 SC-001 (BAY0-MC1-F12) Mail rejected by Windows Live Hotmail for policy reasons. Reasons for "
+     "rejection may be related to content with spam-like characteristics or IP/domain reputation problems.", "550", None,
+     "RCPT", "badreputation"),
+    ("Hotmail OU-001", "550 OU-001 Mail rejected by Windows Live Hotmail for policy reasons.", "550", None, "RCPT",
+     "policyviolation"),
     # spamdetected
     ("cPanel deny_spam_score_over_int", "550 The mail server detected your message as spam and has prevented delivery.",
      "550", None, "DATA", "spamdetected"),
