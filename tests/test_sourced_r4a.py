@@ -85,6 +85,7 @@ ROWS = [
     # speeding
     ("cPanel ratelimit", "451 The server has reached its limit for processing requests from your host.  Please try "
      "again later.", "451", None, "RCPT", "speeding"),
+    ("rspamd ratelimit soft reject", "451 4.7.1 Ratelimit exceeded", "451", "4.7.1", "RCPT", "speeding"),
     # securityerror
     ("cPanel primary_hostname_bl", "550 You do not have sufficient privileges to send mail to this address.  Please "
      "authenticate and try again.", "550", None, "RCPT", "securityerror"),
@@ -114,6 +115,12 @@ ROWS = [
      "policyviolation"),
     ("IndiMail log_virus", "552-we don't accept email with the below content (#5.3.4)\n552 Further Information: "
      "banned pattern", "552", "5.3.4", "DATA", "contenterror"),
+    ("qmail-smtpd err_hmf", "553 sorry, your envelope sender domain must exist (#5.7.1)", "553", "5.7.1", "MAIL",
+     "rejected"),
+    ("qmail-spp sender domain plugin", "553 sorry, your envelope sender domain must exist: example.org (#5.7.1)", "553",
+     "5.7.1", "MAIL", "rejected"),
+    ("qmail-smtpd err_bhelo", "553 sorry, your HELO host name has been denied (#5.7.1)", "553", "5.7.1", "MAIL",
+     "blocked"),
     # mailererror
     ("Exim deliver.c", "*** Error in setting up pipe, file, or autoreply:\n(address_pipe transport not set)", None,
      None, None, "mailererror"),
