@@ -82,6 +82,7 @@ ROWS = [
     # policyviolation
     ("sendmail milter default reject (DATA)", "554 5.7.1 Command rejected", "554", "5.7.1", "DATA", "policyviolation"),
     ("sendmail milter default reject (RCPT)", "550 5.7.1 Command rejected", "550", "5.7.1", "RCPT", "policyviolation"),
+    ("rspamd multimap default", "554 5.7.1 Matched map: LOCAL_SENDER_MAP", "554", "5.7.1", "DATA", "policyviolation"),
     # speeding
     ("cPanel ratelimit", "451 The server has reached its limit for processing requests from your host.  Please try "
      "again later.", "451", None, "RCPT", "speeding"),
