@@ -122,6 +122,22 @@ ROWS = [
      "5.7.1", "MAIL", "rejected"),
     ("qmail-smtpd err_bhelo", "553 sorry, your HELO host name has been denied (#5.7.1)", "553", "5.7.1", "MAIL",
      "blocked"),
+    # iRedAPD (iRedMail's policy server) texts as Postfix passes them on
+    ("iRedAPD reject_null_sender", "554 5.7.1 <bob@example.net>: Recipient address rejected: Policy rejection due to "
+     "null sender", "554", "5.7.1", "RCPT", "policyviolation"),
+    ("iRedAPD reject", "554 5.7.1 <bob@example.net>: Recipient address rejected: Policy rejection", "554", "5.7.1",
+     "RCPT", "policyviolation"),
+    ("iRedAPD reject_forged_sender", "554 5.7.1 <bob@example.net>: Recipient address rejected: SMTP AUTH is required "
+     "for users under this sender domain", "554", "5.7.1", "RCPT", "securityerror"),
+    ("iRedAPD reject_sender_login_mismatch", "554 5.7.1 <bob@example.net>: Recipient address rejected: Sender is not "
+     "same as SMTP authenticate username", "554", "5.7.1", "RCPT", "securityerror"),
+    ("iRedAPD reject_message_size_exceeded", "554 5.7.1 <bob@example.net>: Recipient address rejected: Message size "
+     "exceed (maybe caused by big attachment file)", "554", "5.7.1", "RCPT", "mesgtoobig"),
+    ("iRedAPD reject_blacklisted_rdns", "554 5.7.1 <bob@example.net>: Recipient address rejected: Blacklisted reverse "
+     "DNS name of server IP address", "554", "5.7.1", "RCPT", "blocked"),
+    ("iRedAPD reject_low_sender_score", "554 5.7.1 <bob@example.net>: Recipient address rejected: Server IP address has "
+     "bad reputation. FYI: https://www.senderscore.org/lookup.php?lookup=192.0.2.27", "554", "5.7.1", "RCPT",
+     "badreputation"),
     # mailererror
     ("Exim deliver.c", "*** Error in setting up pipe, file, or autoreply:\n(address_pipe transport not set)", None,
      None, None, "mailererror"),
