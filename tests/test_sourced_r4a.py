@@ -30,6 +30,8 @@ ROWS = [
      "blocked"),
     ("cPanel requirehelonoforge (IP)", "550 REJECTED - Interface: 192.0.2.9 is _my_ address", "550", None, "MAIL",
      "blocked"),
+    ("AT&T DNSBL:RBL", "553 5.3.0 DNSBL:RBL - for assistance forward this error to abuse_rbl@abuse-att.net", "553",
+     "5.3.0", "RCPT", "blocked"),
     ("blacklist-milter", "550 5.7.1 Your IP is blacklisted because you are sending spam", "550", "5.7.1", "DATA",
      "blocked"),
     ("SpamCop sendmail dnsbl text", "550 5.7.1 Spam blocked see: http://spamcop.net/bl.shtml?192.0.2.10", "550",
