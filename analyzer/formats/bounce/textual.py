@@ -63,10 +63,11 @@ FAMILY_REASONS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     }.items()
 }
 
-#: (parser name, evidence) in the order tried; the evidence is searched in From, Subject,
-#: X-Mailer, Received and the first 2,000 characters of the text.
+#: (parser name, evidence) in the order tried; the evidence is searched, lower-cased, in From,
+#: Subject, X-Mailer, Received and the first 2,000 characters of the text.  The patterns are lower
+#: case and compiled without IGNORECASE (a case-blind search scans 2-10 times slower).
 FAMILIES: list[tuple[str, re.Pattern[str]]] = [
-    (name, re.compile(pattern, re.IGNORECASE))
+    (name, re.compile(pattern))
     for name, pattern in [
         ("lhost-googlegroups", r"googlegroups\.com|google groups"),
         ("lhost-amavis", r"content-filter at \S"),
@@ -100,10 +101,11 @@ FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ]
 ]
 def _evidence(mail: Mail) -> str:
+    """Where a family shows, lower-cased."""
     received = " ".join(decode_value(v) for v in mail.message.get_all("Received", [])[:3])
     return " ".join(
         [mail.header("From"), mail.subject, mail.header("X-Mailer"), received, mail.text[:2000]]
-    )
+    ).lower()
 
 
 def family(mail: Mail) -> str:
