@@ -11,12 +11,11 @@ message that does not look like a bounce (daemon sender, bounce subject, failure
 from __future__ import annotations
 
 import re
-from email.utils import getaddresses
 
 from . import fallback, scan
 from .base import Hit, codes, squash
 from .fallback import NAME
-from .mail import Mail, decode_value
+from .mail import Mail, addresses_in, decode_value
 
 #: Families whose bounces always mean one reason: a strong hint for the classifier (``category``).
 #: A Google Groups bounce says the group refused the post (or does not exist): Sisimai's "rejected".
@@ -128,7 +127,7 @@ def hinted_family(mail: Mail) -> str:
 
 def _failed_header(mail: Mail) -> list[str]:
     values = [decode_value(v) for v in mail.message.get_all("X-Failed-Recipients", [])]
-    return [a.lower() for _, a in getaddresses(values) if "@" in a]
+    return [a.lower() for _, a in addresses_in(values) if "@" in a]
 
 
 def decode(mail: Mail) -> list[Hit]:
