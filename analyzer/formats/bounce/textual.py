@@ -62,11 +62,18 @@ FAMILY_REASONS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     }.items()
 }
 
+
+def _word_first(pattern: str) -> str:
+    """``pattern`` with each ``\\bword`` written ``word(?<=\\bword)``: the same matches, but a search can
+    skip ahead to the word's letters (from a leading ``\\b`` it tries every position, 20-40 times slower)."""
+    return re.sub(r"\\b([a-z0-9]+)", r"\1(?<=\\b\1)", pattern)
+
+
 #: (parser name, evidence) in the order tried; the evidence is searched, lower-cased, in From,
 #: Subject, X-Mailer, Received and the first 2,000 characters of the text.  The patterns are lower
 #: case and compiled without IGNORECASE (a case-blind search scans 2-10 times slower).
 FAMILIES: list[tuple[str, re.Pattern[str]]] = [
-    (name, re.compile(pattern))
+    (name, re.compile(_word_first(pattern)))
     for name, pattern in [
         ("lhost-googlegroups", r"googlegroups\.com|google groups"),
         ("lhost-amavis", r"content-filter at \S"),
