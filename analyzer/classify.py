@@ -50,13 +50,13 @@ def _bundled(name: str) -> dict[str, Any]:
 def _command_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """The ``[command_in_text]`` table of reasons.toml: each command and the wording that names it."""
     table = _bundled("reasons.toml")["command_in_text"]
-    return tuple((command, _compile(patterns)) for command, patterns in table.items())
+    return tuple((command, _compile_lowered(patterns)) for command, patterns in table.items())
 
 
 @lru_cache(maxsize=65536)
 def command_of(text: str) -> str | None:
     """The SMTP command ``text`` says the reply answered (``RCPT``, ``DATA``, ``MAIL``, ``HELO``)."""
-    head = text[:3000]
+    head = text[:3000].lower()
     best: tuple[int, str] | None = None
     for name, pattern in _command_patterns():
         match = pattern.search(head)

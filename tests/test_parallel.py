@@ -77,8 +77,9 @@ def test_compressed_log_is_spooled_and_split(generate, monkeypatch: pytest.Monke
     assert split["source"].str.startswith(f"{packed}:").all()
 
 
-def test_the_command_starts_parsing_before_it_imports_pandas() -> None:
-    """Workers are forked before pandas is loaded, which then loads while they parse."""
+def test_the_command_opens_its_inputs_before_it_imports_pandas() -> None:
+    """Importing the command does not load pandas (start-up stays short), and a run opens its inputs
+    first; pandas then loads once, before worker processes are forked (they inherit it)."""
     probe = "import sys, analyzer.cli, analyzer.pipeline, analyzer.engine; print('pandas' in sys.modules)"
     found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "False"

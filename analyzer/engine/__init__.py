@@ -3,9 +3,9 @@ line or message boundary), run by an executor (:mod:`.executors`: this process o
 from it; :mod:`.dask`: a Dask cluster), whose results are reduced in plan order (:mod:`.reduce`).
 
 The nightly run (``--state``) is the same plan over the part of each input that earlier runs have
-not read, with the queue ids they left in flight as the carry-in.  Nothing here imports pandas
-before the worker processes have started: ``while_parsing`` lets the caller load it (and the
-report's modules) while they parse.
+not read, with the queue ids they left in flight as the carry-in.  pandas is imported before worker
+processes are forked (they need it as soon as they build a table); ``while_parsing`` lets the caller
+load the report's modules while they parse.
 """
 
 from __future__ import annotations

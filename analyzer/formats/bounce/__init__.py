@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import re
 from email.message import Message
-from email.utils import getaddresses, parseaddr
 from types import ModuleType
 
 from ...records import Record
 from ...smtp import code_class
 from . import arf, fml, rfc3464, rfc3834, textual
 from .base import Hit, parse_date, reporting_host
-from .mail import Mail, clean, decode_value
+from .mail import Mail, addresses_in, clean, decode_value, parseaddr
 
 #: Tried in this order; the first decoder that finds recipients wins.
 __all__ = ["DECODERS", "Hit", "decode", "records_of"]
@@ -78,7 +77,7 @@ def records_of(message: Message, source: str) -> list[Record]:
         sender = _first_address(message, "X-Original-Sender") or _first_address(message, "To")
     orig_to = None
     if original is not None:
-        tos = getaddresses([decode_value(v) for v in original.get_all("To", [])])
+        tos = addresses_in(decode_value(v) for v in original.get_all("To", []))
         orig_to = ", ".join(a.lower() for _, a in tos if a) or None
     message_id = decode_value(original.get("Message-ID")) if original is not None else ""
     subject = decode_value(original.get("Subject")) if original is not None else ""

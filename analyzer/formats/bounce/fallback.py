@@ -13,11 +13,10 @@ family; ``bench/fallback_score.py`` runs it alone.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from email.utils import getaddresses
 
 from . import scan
 from .base import Hit, codes, squash
-from .mail import Mail, decode_value
+from .mail import Mail, addresses_in, decode_value
 
 NAME = "lhost-text"
 
@@ -59,7 +58,7 @@ def recipients(mail: Mail, named: Iterable[str] = ()) -> list[Hit]:
     """
     text = mail.text
     exclude = {mail.sender}
-    bounce_to = {a.lower() for _, a in getaddresses([mail.header("To")]) if a}
+    bounce_to = {a.lower() for _, a in addresses_in([mail.header("To")]) if a}
     hits = scan.blocks(text, exclude | bounce_to)
     if not hits and bounce_to:
         # a bounce of a message sent to oneself names the bounce's own addressee
@@ -88,7 +87,7 @@ def _original_senders(mail: Mail) -> set[str]:
     if original is None:
         return set()
     values = [decode_value(v) for name in _SENDER_FIELDS for v in original.get_all(name, [])]
-    senders = {a.lower() for _, a in getaddresses(values) if "@" in a}
+    senders = {a.lower() for _, a in addresses_in(values) if "@" in a}
     return senders - set(mail.original_recipients)
 
 

@@ -14,8 +14,9 @@ from email.header import decode_header
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
-from email.utils import getaddresses, parseaddr
-from functools import cached_property
+from email.utils import getaddresses
+from email.utils import parseaddr as _parseaddr
+from functools import cached_property, lru_cache
 
 _FOLD = re.compile(r"\r?\n[ \t]+")
 _TAGS = re.compile(r"<[^<>]{0,2000}>")
@@ -70,6 +71,23 @@ def decode_value(value: object) -> str:
         return "".join(out).strip()
     except Exception:
         return text.strip()
+
+
+@lru_cache(maxsize=4096)
+def parseaddr(value: str) -> tuple[str, str]:
+    """:func:`email.utils.parseaddr`, once per distinct value: a mailbox's bounces repeat their senders
+    (the daemon's From, the original's From and Return-Path), and the address parser is slow."""
+    return _parseaddr(value)
+
+
+@lru_cache(maxsize=4096)
+def _addresses(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(getaddresses(values))
+
+
+def addresses_in(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """:func:`email.utils.getaddresses` of header values, once per distinct list of values."""
+    return _addresses(tuple(values))
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:
@@ -309,7 +327,7 @@ class Mail:
         if original is None:
             return []
         values = [decode_value(v) for v in original.get_all("To", []) + original.get_all("Cc", [])]
-        return [a.lower() for _, a in getaddresses(values) if "@" in a]
+        return [a.lower() for _, a in addresses_in(values) if "@" in a]
 
 
 def _parse_headers(text: str) -> Message | None:

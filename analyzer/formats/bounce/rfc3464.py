@@ -24,10 +24,11 @@ ACTIONS = {
 }
 _INLINE = re.compile(r"(?im)^[ \t]*(?:final|original)-recipient[ \t]*:")
 _PREFIX = re.compile(r"^(?:smtp|x-[\w-]{1,30}|unix|dns|mta|x400|rfc822)[ \t]*;[ \t]*", re.IGNORECASE)
+#: Searched in lower-cased evidence (faster than IGNORECASE).
 _FAMILIES = (
-    ("lhost-postfix", re.compile(r"x-postfix-|the postfix program", re.IGNORECASE)),
-    ("lhost-sendmail", re.compile(r"sendmail", re.IGNORECASE)),
-    ("lhost-exim", re.compile(r"\bexim\b", re.IGNORECASE)),
+    ("lhost-postfix", re.compile(r"x-postfix-|the postfix program")),
+    ("lhost-sendmail", re.compile(r"sendmail")),
+    ("lhost-exim", re.compile(r"\bexim\b")),
 )
 
 
@@ -190,7 +191,7 @@ def _failed(mail: Mail) -> bool:
 
 def _family(mail: Mail, per_message: dict[str, str]) -> str:
     """The MTA that wrote the DSN when it says so (for the ``parser`` column), else rfc3464."""
-    evidence = " ".join([*per_message.keys(), per_message.get("reporting-mta", ""), mail.text[:600]])
+    evidence = " ".join([*per_message.keys(), per_message.get("reporting-mta", ""), mail.text[:600]]).lower()
     for name, pattern in _FAMILIES:
         if pattern.search(evidence):
             return name

@@ -11,12 +11,11 @@ message that does not look like a bounce (daemon sender, bounce subject, failure
 from __future__ import annotations
 
 import re
-from email.utils import getaddresses
 
 from . import fallback, scan
 from .base import Hit, codes, squash
 from .fallback import NAME
-from .mail import Mail, decode_value
+from .mail import Mail, addresses_in, decode_value
 
 #: Families whose bounces always mean one reason: a strong hint for the classifier (``category``).
 #: A Google Groups bounce says the group refused the post (or does not exist): Sisimai's "rejected".
@@ -63,47 +62,58 @@ FAMILY_REASONS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     }.items()
 }
 
-#: (parser name, evidence) in the order tried; the evidence is searched in From, Subject,
-#: X-Mailer, Received and the first 2,000 characters of the text.
-FAMILIES: list[tuple[str, re.Pattern[str]]] = [
-    (name, re.compile(pattern, re.IGNORECASE))
-    for name, pattern in [
-        ("lhost-googlegroups", r"googlegroups\.com|google groups"),
-        ("lhost-amavis", r"content-filter at \S"),
-        ("lhost-dragonfly", r"dragonfly mail agent"),
-        ("lhost-qmail",
-         r"qmail-send program|\bqmail\b.{0,40}(?:invoked|program)|\(#[45]\.\d{1,3}\.\d{1,3}\)"),
-        ("lhost-exim", r"\bexim\b|mail delivery software|x-failed-recipients"),
-        ("lhost-gmail", r"technical details of (?:permanent|temporary) failure|google tried to deliver"),
-        ("lhost-yahoo", r"unable to deliver your message to the following address"),
-        ("lhost-postfix", r"postfix program|this is the mail system at host"),
-        ("lhost-sendmail", r"transcript of session follows|the following addresses had"),
-        ("lhost-opensmtpd", r"opensmtpd|this is the mailer-daemon, please do not reply"),
-        ("lhost-courier", r"courier mail server"),
-        ("lhost-exchange", r"microsoft exchange|did not reach (?:the following|some or all)|"
-                           r"delivery has failed to these recipients"),
-        ("lhost-notes", r"lotus notes|\bdomino\b"),
-        ("lhost-mailru", r"mail\.ru"),
-        ("lhost-gmx", r"\bgmx\b|web\.de"),
-        ("lhost-zoho", r"\bzoho\b"),
-        ("lhost-messagingserver", r"messaging server|iplanet|sun java"),
-        ("lhost-imailserver", r"\bimail\b|ipswitch|<smtp32 v"),
-        ("lhost-mailfoundry", r"mailfoundry"),
-        ("lhost-mxlogic", r"mxlogic"),
-        ("lhost-verizon", r"verizon"),
-        ("lhost-kddi", r"ezweb|au\.com|kddi"),
-        ("lhost-biglobe", r"biglobe"),
-        ("lhost-fml", r"\bfml\b"),
-        ("lhost-einsundeins", r"1und1|1&1"),
-        ("lhost-apachejames", r"apache james|\bjames\b"),
-        ("lhost-activehunter", r"activehunter"),
-    ]
+
+def _word_first(pattern: str) -> str:
+    """``pattern`` with each ``\\bword`` written ``word(?<=\\bword)``: the same matches, but a search can
+    skip ahead to the word's letters (from a leading ``\\b`` it tries every position, 20-40 times slower)."""
+    return re.sub(r"\\b([a-z0-9]+)", r"\1(?<=\\b\1)", pattern)
+
+
+#: (parser name, evidence) in the order tried; the evidence is searched, lower-cased, in From,
+#: Subject, X-Mailer, Received and the first 2,000 characters of the text.  The patterns are lower
+#: case: :data:`FAMILIES` compiles them without IGNORECASE (a case-blind search scans 2-10 times slower).
+FAMILY_EVIDENCE: list[tuple[str, str]] = [
+    ("lhost-googlegroups", r"googlegroups\.com|google groups"),
+    ("lhost-amavis", r"content-filter at \S"),
+    ("lhost-dragonfly", r"dragonfly mail agent"),
+    ("lhost-qmail",
+     r"qmail-send program|\bqmail\b.{0,40}(?:invoked|program)|\(#[45]\.\d{1,3}\.\d{1,3}\)"),
+    ("lhost-exim", r"\bexim\b|mail delivery software|x-failed-recipients"),
+    ("lhost-gmail", r"technical details of (?:permanent|temporary) failure|google tried to deliver"),
+    ("lhost-yahoo", r"unable to deliver your message to the following address"),
+    ("lhost-postfix", r"postfix program|this is the mail system at host"),
+    ("lhost-sendmail", r"transcript of session follows|the following addresses had"),
+    ("lhost-opensmtpd", r"opensmtpd|this is the mailer-daemon, please do not reply"),
+    ("lhost-courier", r"courier mail server"),
+    ("lhost-exchange", r"microsoft exchange|did not reach (?:the following|some or all)|"
+                       r"delivery has failed to these recipients"),
+    ("lhost-notes", r"lotus notes|\bdomino\b"),
+    ("lhost-mailru", r"mail\.ru"),
+    ("lhost-gmx", r"\bgmx\b|web\.de"),
+    ("lhost-zoho", r"\bzoho\b"),
+    ("lhost-messagingserver", r"messaging server|iplanet|sun java"),
+    ("lhost-imailserver", r"\bimail\b|ipswitch|<smtp32 v"),
+    ("lhost-mailfoundry", r"mailfoundry"),
+    ("lhost-mxlogic", r"mxlogic"),
+    ("lhost-verizon", r"verizon"),
+    ("lhost-kddi", r"ezweb|au\.com|kddi"),
+    ("lhost-biglobe", r"biglobe"),
+    ("lhost-fml", r"\bfml\b"),
+    ("lhost-einsundeins", r"1und1|1&1"),
+    ("lhost-apachejames", r"apache james|\bjames\b"),
+    ("lhost-activehunter", r"activehunter"),
 ]
+FAMILIES: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile(_word_first(pattern))) for name, pattern in FAMILY_EVIDENCE
+]
+
+
 def _evidence(mail: Mail) -> str:
+    """Where a family shows, lower-cased."""
     received = " ".join(decode_value(v) for v in mail.message.get_all("Received", [])[:3])
     return " ".join(
         [mail.header("From"), mail.subject, mail.header("X-Mailer"), received, mail.text[:2000]]
-    )
+    ).lower()
 
 
 def family(mail: Mail) -> str:
@@ -126,7 +136,7 @@ def hinted_family(mail: Mail) -> str:
 
 def _failed_header(mail: Mail) -> list[str]:
     values = [decode_value(v) for v in mail.message.get_all("X-Failed-Recipients", [])]
-    return [a.lower() for _, a in getaddresses(values) if "@" in a]
+    return [a.lower() for _, a in addresses_in(values) if "@" in a]
 
 
 def decode(mail: Mail) -> list[Hit]:
