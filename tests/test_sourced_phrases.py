@@ -293,6 +293,11 @@ ROWS = [
                          ids=[f"{row[-1]}-{row[0]}" for row in ROWS])
 def test_a_sourced_wording_gives_its_reason(source: str, text: str, smtp: str | None, enhanced: str | None,
                                             command: str | None, reason: str) -> None:
+    assert_sourced(text, smtp, enhanced, command, reason)
+
+
+def assert_sourced(text: str, smtp: str | None, enhanced: str | None, command: str | None, reason: str) -> None:
+    """The sources-only classifier gives ``reason`` by a phrase, and so does the bundled one."""
     decided = sourced_classifier().classify(record(text, smtp, enhanced, command))
     assert (decided.reason, decided.rule) == (reason, f"phrase:{reason}")
     assert default_classifier().classify(record(text, smtp, enhanced, command)).reason == reason
