@@ -68,6 +68,14 @@ ROWS = [
      "failedstarttls"),
     ("Sendmail srvrsmtp.c", "454 4.3.3 TLS not available: error generating SSL handle", "454", "4.3.3", None,
      "failedstarttls"),
+    ("Gmail TLS negotiation", "Google tried to deliver your message, but it was rejected by the server for the recipient "
+     "domain example.net by mx.example.net. [192.0.2.1].\n\nThe error that the other server returned was:\n500 TLS "
+     "Negotiation failed, the certificate doesn't match the host.", "500", None, None, "failedstarttls"),
+    ("Gmail TLS negotiation (protocol)", "TLS Negotiation failed: FAILED_PRECONDITION: starttls error (0): protocol error",
+     None, None, None, "failedstarttls"),
+    ("Exim TLS", "TLS certificate verification failed: cert name mismatch", None, None, None, "failedstarttls"),
+    ("Postfix tls_verify.c", "certificate verification failed for mx.example.net[192.0.2.1]:25: self-signed certificate",
+     None, None, None, "failedstarttls"),
     # securityerror
     ("Exim smtp_in.c tls_verify_hosts", "554 Security failure", "554", None, "MAIL", "securityerror"),
     ("Exim smtp_in.c AUTH", "535 Incorrect authentication data", "535", None, None, "securityerror"),
@@ -87,6 +95,10 @@ ROWS = [
     ("maildrop", "maildrop: Unable to create a dot-lock.", None, None, None, "mailererror"),
     ("maildrop", "maildrop: error writing to mailbox.", None, None, None, "mailererror"),
     ("maildrop", "Unable to deliver to mailbox.", None, None, None, "mailererror"),
+    # expired
+    ("Exchange QUEUE.Expired NDR", "Delivery has failed to these recipients or groups:\n\nbob@example.net\nThe server has "
+     "tried to deliver this message, without success, and has stopped trying. Please try sending this message again.",
+     None, "4.4.0", None, "expired"),
     # rejected
     ("Google Groups", GROUPS, None, None, None, "rejected"),
     ("Google Groups, the list alone", " * You may need to join the group before receiving permission to post.\n * This "
