@@ -137,6 +137,8 @@ def test_a_sourced_wording_gives_its_reason(source: str, text: str, smtp: str | 
      "servers reject the postmaster address.", "550", None, "RCPT", "rejected"),
     # a command line that is too long is a syntax error, not the message's
     ("500 Command line too long", "500", None, None, "syntaxerror"),
+    # Sendmail's own aliases file is not the message
+    ("554 5.3.0 alias line too long", "554", "5.3.0", None, "systemerror"),
     # Postfix's lines too long for the next hop stay notcompliantrfc
     ("message has lines too long for transport", None, None, None, "notcompliantrfc"),
     # a system-wide size limit stays mesgtoobig whatever the code beside it
