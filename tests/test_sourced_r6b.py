@@ -54,6 +54,9 @@ ROWS = [
     ("Postfix dns_strerror.c HOST_NOT_FOUND", "Host or domain name not found. Name service error for name=example.net "
      "type=A: Host not found", None, None, None, "hostunknown"),
     ("Postfix log (host not found)", "host not found", None, None, None, "hostunknown"),
+    ("Exchange NDR #5.4.0", "did not reach the following recipient(s):\nbob@example.net on 2/1/2024 10:00 AM\nThe "
+     "destination server for this recipient could not be found in Domain Name Service (DNS). Please verify the email "
+     "address and retry.", None, "5.4.0", None, "hostunknown"),
     # notaccept
     ("RFC 7504 521", "521 5.3.2 mx.example.net does not accept mail", "521", "5.3.2", "CONN", "notaccept"),
     ("RFC 1846 521", "521 example.net does not accept mail", "521", None, None, "notaccept"),
