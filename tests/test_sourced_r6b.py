@@ -121,6 +121,8 @@ ROWS = [
     ("Google Groups", GROUPS, None, None, None, "rejected"),
     ("Google Groups, the list alone", " * You may need to join the group before receiving permission to post.\n * This "
      "group may not be open to posting.", None, None, None, "rejected"),
+    ("Google Workspace KB 000004604", "Delivery to the following recipient failed permanently:\n\n     sales@example.net\n\n"
+     "Technical details of permanent failure:\nThe account alice@example.org is disabled.", None, None, None, "rejected"),
     ("ezmlm", "Sorry, only subscribers may post. If you are a subscriber, please forward this message to "
      "list-owner@example.org to get your new address included.", None, None, None, "rejected"),
 ]
@@ -138,6 +140,8 @@ def test_a_sourced_wording_gives_its_reason(source: str, text: str, smtp: str | 
     ("550-Postmaster verification failed while checking <alice@example.org>\n550-Several RFCs state that you are required "
      "to have a postmaster\n550-mailbox for each mail domain. This host does not accept mail\n550 from domains whose "
      "servers reject the postmaster address.", "550", None, "RCPT", "rejected"),
+    # Gmail's disabled recipient stays suspend
+    ("550 5.2.1 The email account that you tried to reach is disabled.", "550", "5.2.1", "RCPT", "suspend"),
     # a command line that is too long is a syntax error, not the message's
     ("500 Command line too long", "500", None, None, "syntaxerror"),
     # Sendmail's own aliases file is not the message
