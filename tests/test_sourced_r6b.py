@@ -35,6 +35,9 @@ ROWS = [
     ("Postfix smtpd", "451 4.3.0 <bob@example.net>: Temporary lookup failure", "451", "4.3.0", "RCPT", "systemerror"),
     ("Postfix smtpd", "451 4.3.0 Temporary lookup error", "451", "4.3.0", "RCPT", "systemerror"),
     ("Exim receive.c", "451 Error while writing spool file", "451", None, "DATA", "systemerror"),
+    ("Gmail Message not delivered", "Message not delivered\nYour message couldn't be delivered to list@example.net because "
+     "the remote server is misconfigured. See technical details below for more information.", None, None, None,
+     "systemerror"),
     # networkerror
     ("EHOSTUNREACH via Postfix smtp_connect.c", "connect to mx.example.net[192.0.2.1]:25: No route to host", None, None,
      None, "networkerror"),
@@ -50,6 +53,10 @@ ROWS = [
      "Technical details of permanent failure:\nThe recipient server did not accept our requests to connect. Learn more at "
      "https://support.google.com/mail/answer/7720 \n[mx.example.net 192.0.2.1: timed out]", None, None, None,
      "networkerror"),
+    ("Exchange Online NDR", "Your message couldn't be delivered. Despite repeated attempts to contact the recipient's "
+     "email system it didn't respond.\nContact the recipient by some other means (by phone, for example) and ask them to "
+     "tell their email admin that it appears that their email system isn't accepting connection requests from your email "
+     "system.", None, None, None, "networkerror"),
     # hostunknown
     ("Postfix dns_strerror.c HOST_NOT_FOUND", "Host or domain name not found. Name service error for name=example.net "
      "type=A: Host not found", None, None, None, "hostunknown"),
@@ -117,12 +124,17 @@ ROWS = [
     ("Exchange QUEUE.Expired NDR", "Delivery has failed to these recipients or groups:\n\nbob@example.net\nThe server has "
      "tried to deliver this message, without success, and has stopped trying. Please try sending this message again.",
      None, "4.4.0", None, "expired"),
+    # userunknown
+    ("Gmail Address not found", "Address not found\nYour message wasn't delivered to bob@example.net because the address "
+     "couldn't be found, or is unable to receive mail.", None, "5.1.1", None, "userunknown"),
     # rejected
     ("Google Groups", GROUPS, None, None, None, "rejected"),
     ("Google Groups, the list alone", " * You may need to join the group before receiving permission to post.\n * This "
      "group may not be open to posting.", None, None, None, "rejected"),
     ("Google Workspace KB 000004604", "Delivery to the following recipient failed permanently:\n\n     sales@example.net\n\n"
      "Technical details of permanent failure:\nThe account alice@example.org is disabled.", None, None, None, "rejected"),
+    ("Google Groups subscription", "Hello alice@example.org,\n\nThe group you attempted to subscribe to is invite only.  "
+     "You must be invited by the group owner.", None, None, None, "rejected"),
     ("ezmlm", "Sorry, only subscribers may post. If you are a subscriber, please forward this message to "
      "list-owner@example.org to get your new address included.", None, None, None, "rejected"),
 ]
