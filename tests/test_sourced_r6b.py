@@ -182,6 +182,9 @@ def test_a_refusal_of_one_client_is_not_a_null_mx() -> None:
     decided = sourced_classifier().classify(record("550 mx.example.net does not accept mail from 192.0.2.1", "550", None,
                                                    "RCPT"))
     assert decided.rule != "phrase:notaccept"
+    relay = sourced_classifier().classify(record("550 This server does not accept mail for example.net", "550", None,
+                                                 "RCPT"))
+    assert relay.rule != "phrase:notaccept"
 
 
 def test_a_500_reply_with_a_cause_in_words_is_read_by_the_words() -> None:
