@@ -295,6 +295,10 @@ ROWS = [
         "hostunknown", "Postfix dns_lookup.c + dns_strerror.c HOST_NOT_FOUND", dsn="5.4.4"),
     Row("smtp", "Host or domain name not found. Name service error for name=mx.example.net type=AAAA: Host found "
         "but no data record of requested type", "hostunknown", "Postfix dns_lookup.c NO_DATA", dsn="5.4.4"),
+    Row("smtp", "unable to look up host mx.example.net: Temporary failure in name resolution", "networkerror",
+        "Postfix smtp_addr.c (smtp_host_lookup = native) + getaddrinfo EAI_AGAIN", status="deferred", dsn="4.4.4"),
+    Row("smtp", "unable to look up host mx.example.net: Name or service not known", "hostunknown",
+        "Postfix smtp_addr.c (smtp_host_lookup = native) + getaddrinfo EAI_NONAME", dsn="5.4.4"),
     Row("smtp", "Name service error for name=example.net type=MX: Malformed or unexpected name server reply",
         "networkerror", "Postfix dns_lookup.c (a broken DNS reply, retried)", status="deferred", dsn="4.4.3"),
     Row("smtp", "Domain example.net does not accept mail (nullMX)", "notaccept",
