@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import re._constants as _sre_constants  # type: ignore[import-not-found]
+import re._parser as _sre_parser  # type: ignore[import-not-found]
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from .frame import STRING
+if TYPE_CHECKING:  # pandas only for the report's table (listings): the classifier imports this module
+    import pandas as pd
 
 #: Statuses whose diagnostics are searched; ``rejected`` is our server refusing a client (inbound).
 STATUSES = ("bounced", "deferred", "expired", "rejected")
@@ -65,6 +66,39 @@ class _Entry:
 
 def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(_PLACEHOLDER.sub(lambda m: _PLACEHOLDERS[m.group(0)], pattern))
+
+
+def _required_literal(pattern: str) -> str:
+    """The longest run of literal characters every match of ``pattern`` contains (its top-level
+    sequence only), or ``""``: a text without it cannot match, which a substring test finds in a
+    fraction of the time the regex takes."""
+    try:
+        items = list(_sre_parser.parse(pattern))
+    except Exception:  # a pattern the private parser does not read is simply not screened
+        return ""
+    best = run = ""
+    for op, arg in items:
+        if op is _sre_constants.LITERAL:
+            run += chr(arg)
+            continue
+        best, run = max(best, run, key=len), ""
+    return max(best, run, key=len)
+
+
+@lru_cache(maxsize=1)
+def _screen() -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+    """A cheap test that a lower-cased text may name a list: the literals the list patterns require
+    (a literal containing another one dropped), and one regex of the patterns that have none."""
+    entries, _, _ = _table()
+    literals, rest = set(), []
+    for pattern in (p.pattern for e in entries for p in e.patterns):
+        literal = _required_literal(pattern)
+        if len(literal) >= 3:
+            literals.add(literal)
+        else:
+            rest.append(pattern)
+    minimal = tuple(sorted(lit for lit in literals if not any(o != lit and o in lit for o in literals)))
+    return minimal, re.compile("|".join(f"(?:{p})" for p in rest)) if rest else None
 
 
 @lru_cache(maxsize=1)
@@ -118,11 +152,27 @@ def find_listing(text: str | None) -> Listing | None:
     return Listing(name, listed_item(text, entry), entry.url, entry.how_en, entry.how_de)
 
 
+@lru_cache(maxsize=65536)
+def list_name(text: str) -> str | None:
+    """The name of the block list a raw reply text names (as :func:`find_listing` gives it), or None;
+    cached per distinct text (the classifier asks once per distinct diagnostic it cannot otherwise decide).
+
+    >>> list_name("554 5.7.1 https://www.spamhaus.org/query/ip/192.0.2.1")
+    'Spamhaus ZEN'
+    """
+    found = _list_of(text)
+    return found[1] if found is not None else None
+
+
 @lru_cache(maxsize=16384)
 def _list_of(text: str) -> tuple[_Entry, str] | None:
     """The list entry a reply text names and its display name (without the listed item)."""
     entries, _, anything = _table()
-    low = _WRAPPER.sub("", text.lower(), count=1)
+    low = text.lower()
+    literals, rest = _screen()
+    if not any(map(low.__contains__, literals)) and (rest is None or rest.search(low) is None):
+        return None  # most replies: a few substring tests instead of the regex of all lists
+    low = _WRAPPER.sub("", low, count=1)
     if anything.search(low) is None:
         return None
     for entry in entries:
@@ -147,6 +197,10 @@ def listings(df: pd.DataFrame) -> pd.DataFrame:
     server refused a client: rejected; the listed IPs are other people's).  Each distinct diagnostic is
     evaluated once.
     """
+    import pandas as pd
+
+    from .frame import STRING
+
     mask = df["status"].isin(STATUSES) & df["diagnostic"].notna()
     failed = df.loc[mask, ["time", "domain", "status", "diagnostic"]]
     if "pattern" in df.columns:
