@@ -241,6 +241,12 @@ class Classifier:
             entry["name"]: (entry["reason"], _compile_lowered(entry["when"]) if entry.get("when") else None)
             for entry in listed.get("list", [])
         }
+        # tier 8b: the notice's own Subject, read where the text decided only weakly
+        notice = rules.get("notice_subject", {})
+        self._subject_pattern = _compile(notice["patterns"]) if notice.get("patterns") else None
+        self._subject_ignore = _compile(notice["ignore"]) if notice.get("ignore") else None
+        self._weak_rules = tuple(notice.get("weak", ()))
+        self._subject_vague = frozenset(notice.get("vague", ()))
         self._hard = frozenset(rules.get("hard", ()))
         self._hard_when_permanent = frozenset(rules.get("hard_when_permanent", ()))
         self._caches()
@@ -284,6 +290,8 @@ class Classifier:
             if listed is not None:
                 decision = self.decide(status, record.smtp_code, record.enhanced_code, record.category,
                                        pattern, provided, command, listed)
+        if record.notice_subject and self._subject_pattern is not None and self._weak(decision):
+            decision = self._subject_decision(record, command, decision)
         record.reason, record.hard, record.rule = decision.reason, decision.hard, decision.rule
         record.sisimai_reason = decision.sisimai
         code = decision.code
@@ -309,6 +317,38 @@ class Classifier:
                 if pattern.search(raw):
                     return reason, f"provider:{provider.name}:{reason}"
         return None
+
+    def _weak(self, decision: Decision) -> bool:
+        """True when only the command, a generic code, the reply code or the fallback decided."""
+        rule = decision.rule
+        return rule.startswith(self._weak_rules) or (rule.startswith("code:") and rule[5:] in self._generic)
+
+    def _subject_cause(self, subject: str) -> str | None:
+        """The cause a notice's Subject states ("Returned mail: User unknown" -> "User unknown"), or None."""
+        match = self._subject_pattern.search(subject) if self._subject_pattern is not None else None
+        if match is None:
+            return None
+        cause = match.group("cause").strip()
+        if self._subject_ignore is not None and self._subject_ignore.search(cause):
+            return None
+        return cause
+
+    def _subject_decision(self, record: Record, command: str | None, weak: Decision) -> Decision:
+        """``weak`` unless the notice's Subject states a cause a phrase knows (tier 8b): then that
+        phrase's reason, rule ``subject:R``.
+
+        The Subject is a second text, not part of the diagnostic: it decides only here, after every
+        tier the notice's own text could decide in, so a cause stated in the body always wins.
+        """
+        cause = self._subject_causes(record.notice_subject or "")
+        if cause is None:
+            return weak
+        found = self.decide(record.status, record.smtp_code, record.enhanced_code, record.category,
+                            rule_text(cause), None, command)
+        tier, _, rest = found.rule.partition(":")
+        if tier not in ("phrase", "user") or (found.late and found.reason not in self._subject_vague):
+            return weak
+        return Decision(found.reason, found.hard, f"subject:{rest}", found.sisimai, weak.code, found.late)
 
     def _listed_reason(self, diagnostic: str) -> tuple[str, str] | None:
         """(reason, ``listed:<list>``) for the block list the raw text names, or None: the list's own
@@ -342,10 +382,11 @@ class Classifier:
         self.decide = lru_cache(maxsize=65536)(self._decide)
         self._providers_of = lru_cache(maxsize=16384)(self._select_providers)
         self._listed_of = lru_cache(maxsize=65536)(self._listed_reason)
+        self._subject_causes = lru_cache(maxsize=16384)(self._subject_cause)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for cache in ("decide", "_providers_of", "_listed_of"):
+        for cache in ("decide", "_providers_of", "_listed_of", "_subject_causes"):
             state.pop(cache, None)
         return state
 
