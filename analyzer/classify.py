@@ -166,6 +166,8 @@ class _Phrase:
     sisimai: str | None
     commands: frozenset[str]
     keep_codes: tuple[str, ...]
+    #: the same as a pattern the whole code must match (``[45]\.1\.(?:[0-4]|6|10)``), or None
+    keep_code_pattern: re.Pattern[str] | None
     unknown_sisimai: bool
     #: replies to these commands are not what the words mean (a "user unknown" answer to MAIL FROM)
     pass_commands: frozenset[str]
@@ -175,6 +177,7 @@ def _phrase(entry: dict[str, Any]) -> _Phrase:
     return _Phrase(
         entry["reason"], _compile_lowered(entry["patterns"]), bool(entry.get("vague")), entry.get("sisimai"),
         frozenset(entry.get("commands", ())), tuple(entry.get("keep_codes", ())),
+        re.compile(entry["keep_code_pattern"]) if entry.get("keep_code_pattern") else None,
         entry.get("unknown_command") == "sisimai", frozenset(entry.get("pass_commands", ())),
     )
 
@@ -444,7 +447,8 @@ class Classifier:
         is one of its ``pass_commands``: later rules decide)."""
         if command in phrase.pass_commands:
             return ""
-        if phrase.sisimai is None or code in phrase.keep_codes:
+        if phrase.sisimai is None or code in phrase.keep_codes or (
+                phrase.keep_code_pattern is not None and phrase.keep_code_pattern.fullmatch(code)):
             return None
         if command:
             return None if command in phrase.commands else phrase.sisimai
