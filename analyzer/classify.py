@@ -289,7 +289,7 @@ class Classifier:
         )
         if decision.late and diagnostic and self._listed_default is not None:
             # only texts that no phrase decided pay for reading the raw text for a block list
-            listed = self._listed_of(diagnostic)
+            listed = self._listed_reason(diagnostic)
             if listed is not None:
                 decision = self.decide(status, record.smtp_code, record.enhanced_code, record.category,
                                        pattern, provided, command, listed)
@@ -356,7 +356,7 @@ class Classifier:
     def _listed_reason(self, diagnostic: str) -> tuple[str, str] | None:
         """(reason, ``listed:<list>``) for the block list the raw text names, or None: the list's own
         reason in ``[listed]`` when its ``when`` patterns (if any) match the lower-cased text, else
-        ``[listed]``'s default."""
+        ``[listed]``'s default.  The list is cached per distinct text (:func:`.blocklists.list_name`)."""
         name = list_name(diagnostic)
         if name is None:
             return None
@@ -384,12 +384,11 @@ class Classifier:
         its own)."""
         self.decide = lru_cache(maxsize=65536)(self._decide)
         self._providers_of = lru_cache(maxsize=16384)(self._select_providers)
-        self._listed_of = lru_cache(maxsize=65536)(self._listed_reason)
         self._subject_causes = lru_cache(maxsize=16384)(self._subject_cause)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for cache in ("decide", "_providers_of", "_listed_of", "_subject_causes"):
+        for cache in ("decide", "_providers_of", "_subject_causes"):
             state.pop(cache, None)
         return state
 

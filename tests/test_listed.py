@@ -98,3 +98,28 @@ def test_blocklists_imports_without_pandas() -> None:
     code = "import sys, analyzer.blocklists, analyzer.classify; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _unscreened(text: str) -> str | None:
+    """The first list whose patterns match, tried without the literal screen (the slow way)."""
+    from analyzer import blocklists
+
+    low = blocklists._WRAPPER.sub("", text.lower(), count=1)
+    for entry in blocklists._table()[0]:
+        for pattern in entry.patterns:
+            match = pattern.search(low)
+            if match is not None:
+                zone = (match.groupdict().get("zone") or "").rstrip(".;,:")
+                return entry.name.format(zone=zone) if "{zone}" in entry.name else entry.name
+    return None
+
+
+def test_the_literal_screen_never_hides_a_listing() -> None:
+    from tests.test_blocklists import CASES, NOT_LISTINGS
+
+    texts = [c[0] for c in CASES] + [t for t in NOT_LISTINGS if t] + [
+        "host mx.example.net[192.0.2.1] said: 554 5.7.1 see https://www.spamhaus.org/query/ip/192.0.2.1",
+        "550 5.7.1 NiX Spam listed", "550 5.7.1 [TS01] deferred", "550 5.7.1 reason: pbl1234567",
+    ]
+    for text in texts:
+        assert list_name(text) == _unscreened(text), text
