@@ -131,9 +131,9 @@ def merge_rules(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     for table in ("status", "codes", "sisimai_codes", "categories", "replies", "fallback", "commands"):
         merged[table] = {**base.get(table, {}), **extra.get(table, {})}
     if "listed" in extra:  # the user's [listed] default and lists override base's (same list name: theirs)
-        listed = {**base.get("listed", {}), **extra["listed"]}
-        listed["list"] = list(base.get("listed", {}).get("list", [])) + list(extra["listed"].get("list", []))
-        merged["listed"] = listed
+        own = {**base.get("listed", {}), **extra["listed"]}
+        own["list"] = list(base.get("listed", {}).get("list", [])) + list(extra["listed"].get("list", []))
+        merged["listed"] = own
     for listed in ("generic_codes", "hard", "hard_when_permanent"):
         if listed in extra:
             merged[listed] = list(extra[listed])
