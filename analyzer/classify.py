@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .blocklists import list_name
 from .records import MAX_DIAGNOSTIC, Record
 from .smtp import ENHANCED
 from .textnorm import rule_text
@@ -78,6 +79,8 @@ class Decision:
     rule: str
     sisimai: str
     code: str | None = None
+    #: decided after the block-list tier (tiers 6-8): a block list the raw text names would decide
+    late: bool = False
 
 
 def load_rules(path: Path | None = None, phrase_files: list[str] | None = None) -> dict[str, Any]:
@@ -127,6 +130,10 @@ def merge_rules(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         merged[listed] = list(extra.get(listed, [])) + list(base.get(listed, []))
     for table in ("status", "codes", "sisimai_codes", "categories", "replies", "fallback", "commands"):
         merged[table] = {**base.get(table, {}), **extra.get(table, {})}
+    if "listed" in extra:  # the user's [listed] default and lists override base's (same list name: theirs)
+        own = {**base.get("listed", {}), **extra["listed"]}
+        own["list"] = list(base.get("listed", {}).get("list", [])) + list(extra["listed"].get("list", []))
+        merged["listed"] = own
     for listed in ("generic_codes", "hard", "hard_when_permanent"):
         if listed in extra:
             merged[listed] = list(extra[listed])
@@ -159,6 +166,8 @@ class _Phrase:
     sisimai: str | None
     commands: frozenset[str]
     keep_codes: tuple[str, ...]
+    #: the same as a pattern the whole code must match (``[45]\.1\.(?:[0-4]|6|10)``), or None
+    keep_code_pattern: re.Pattern[str] | None
     unknown_sisimai: bool
     #: replies to these commands are not what the words mean (a "user unknown" answer to MAIL FROM)
     pass_commands: frozenset[str]
@@ -168,6 +177,7 @@ def _phrase(entry: dict[str, Any]) -> _Phrase:
     return _Phrase(
         entry["reason"], _compile_lowered(entry["patterns"]), bool(entry.get("vague")), entry.get("sisimai"),
         frozenset(entry.get("commands", ())), tuple(entry.get("keep_codes", ())),
+        re.compile(entry["keep_code_pattern"]) if entry.get("keep_code_pattern") else None,
         entry.get("unknown_command") == "sisimai", frozenset(entry.get("pass_commands", ())),
     )
 
@@ -227,6 +237,19 @@ class Classifier:
         }
         # reasons of the command alone, when neither text nor code said anything (a refused HELO: blocked)
         self._commands: dict[str, str] = rules.get("commands", {})
+        # tier 5b: a block list the raw reply names (blocklists.toml) -> [listed]'s reason for it
+        listed = rules.get("listed", {})
+        self._listed_default: str | None = listed.get("reason")
+        self._listed_lists = {
+            entry["name"]: (entry["reason"], _compile_lowered(entry["when"]) if entry.get("when") else None)
+            for entry in listed.get("list", [])
+        }
+        # tier 8b: the notice's own Subject, read where the text decided only weakly
+        notice = rules.get("notice_subject", {})
+        self._subject_pattern = _compile(notice["patterns"]) if notice.get("patterns") else None
+        self._subject_ignore = _compile(notice["ignore"]) if notice.get("ignore") else None
+        self._weak_rules = tuple(notice.get("weak", ()))
+        self._subject_vague = frozenset(notice.get("vague", ()))
         self._hard = frozenset(rules.get("hard", ()))
         self._hard_when_permanent = frozenset(rules.get("hard_when_permanent", ()))
         self._caches()
@@ -264,6 +287,14 @@ class Classifier:
         decision = self.decide(
             status, record.smtp_code, record.enhanced_code, record.category, pattern, provided, command
         )
+        if decision.late and diagnostic and self._listed_default is not None:
+            # only texts that no phrase decided pay for reading the raw text for a block list
+            listed = self._listed_reason(diagnostic)
+            if listed is not None:
+                decision = self.decide(status, record.smtp_code, record.enhanced_code, record.category,
+                                       pattern, provided, command, listed)
+        if record.notice_subject and self._subject_pattern is not None and self._weak(decision):
+            decision = self._subject_decision(record, command, decision)
         record.reason, record.hard, record.rule = decision.reason, decision.hard, decision.rule
         record.sisimai_reason = decision.sisimai
         code = decision.code
@@ -290,6 +321,50 @@ class Classifier:
                     return reason, f"provider:{provider.name}:{reason}"
         return None
 
+    def _weak(self, decision: Decision) -> bool:
+        """True when only the command, a generic code, the reply code or the fallback decided."""
+        rule = decision.rule
+        return rule.startswith(self._weak_rules) or (rule.startswith("code:") and rule[5:] in self._generic)
+
+    def _subject_cause(self, subject: str) -> str | None:
+        """The cause a notice's Subject states ("Returned mail: User unknown" -> "User unknown"), or None."""
+        match = self._subject_pattern.search(subject) if self._subject_pattern is not None else None
+        if match is None:
+            return None
+        cause = match.group("cause").strip()
+        if self._subject_ignore is not None and self._subject_ignore.search(cause):
+            return None
+        return cause
+
+    def _subject_decision(self, record: Record, command: str | None, weak: Decision) -> Decision:
+        """``weak`` unless the notice's Subject states a cause a phrase knows (tier 8b): then that
+        phrase's reason, rule ``subject:R``.
+
+        The Subject is a second text, not part of the diagnostic: it decides only here, after every
+        tier the notice's own text could decide in, so a cause stated in the body always wins.
+        """
+        cause = self._subject_causes(record.notice_subject or "")
+        if cause is None:
+            return weak
+        found = self.decide(record.status, record.smtp_code, record.enhanced_code, record.category,
+                            rule_text(cause), None, command)
+        tier, _, rest = found.rule.partition(":")
+        if tier not in ("phrase", "user") or (found.late and found.reason not in self._subject_vague):
+            return weak
+        return Decision(found.reason, found.hard, f"subject:{rest}", found.sisimai, weak.code, found.late)
+
+    def _listed_reason(self, diagnostic: str) -> tuple[str, str] | None:
+        """(reason, ``listed:<list>``) for the block list the raw text names, or None: the list's own
+        reason in ``[listed]`` when its ``when`` patterns (if any) match the lower-cased text, else
+        ``[listed]``'s default.  The list is cached per distinct text (:func:`.blocklists.list_name`)."""
+        name = list_name(diagnostic)
+        if name is None:
+            return None
+        reason, when = self._listed_lists.get(name, (self._listed_default, None))
+        if when is not None and when.search(diagnostic[:3000].lower()) is None:
+            reason = self._listed_default
+        return reason or "blocked", f"listed:{name}"
+
     def _select_providers(self, remote_mta: str | None, domain: str | None, reporting_mta: str | None = None
                           ) -> tuple[_Provider, ...]:
         """Providers whose host patterns match the remote MTA or the recipient domain, or whose
@@ -309,10 +384,11 @@ class Classifier:
         its own)."""
         self.decide = lru_cache(maxsize=65536)(self._decide)
         self._providers_of = lru_cache(maxsize=16384)(self._select_providers)
+        self._subject_causes = lru_cache(maxsize=16384)(self._subject_cause)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for cache in ("decide", "_providers_of"):
+        for cache in ("decide", "_providers_of", "_subject_causes"):
             state.pop(cache, None)
         return state
 
@@ -329,10 +405,17 @@ class Classifier:
         text: str,
         provided: tuple[str, str] | None = None,
         command: str | None = None,
+        listed: tuple[str, str] | None = None,
     ) -> Decision:
         code = self._specific_code(enhanced, text)
         klass = (code or smtp_code or "")[:1]
-        reason, rule, sisimai = self._reason(status, smtp_code, code, category, text, provided, command)
+        found = self._early_reason(status, code, category, text, provided, command)
+        late = found is None
+        if found is None and listed is not None:
+            found, late = (*listed, None), False
+        if found is None:
+            found = self._late_reason(status, smtp_code, code, category, text, command)
+        reason, rule, sisimai = found
         if command and not rule.startswith(("status:", "hint:", "provider:", "user:")):
             moved = self._by_command.get((command, reason))
             if moved is not None:
@@ -344,7 +427,7 @@ class Classifier:
         hard = status != "deferred" and (
             (reason in self._hard and klass != "4") or (reason in self._hard_when_permanent and klass == "5")
         )
-        return Decision(reason, hard, rule, sisimai or reason, code)
+        return Decision(reason, hard, rule, sisimai or reason, code, late)
 
     def _specific_code(self, enhanced: str | None, text: str) -> str | None:
         """The record's enhanced code, or where it has none or a generic ``x.0.0`` the first more
@@ -363,7 +446,8 @@ class Classifier:
         is one of its ``pass_commands``: later rules decide)."""
         if command in phrase.pass_commands:
             return ""
-        if phrase.sisimai is None or code in phrase.keep_codes:
+        if phrase.sisimai is None or code in phrase.keep_codes or (
+                phrase.keep_code_pattern is not None and phrase.keep_code_pattern.fullmatch(code)):
             return None
         if command:
             return None if command in phrase.commands else phrase.sisimai
@@ -392,17 +476,17 @@ class Classifier:
                 return self._codes[key], f"code:{key}", self._sisimai_codes.get(key)
         return None
 
-    def _reason(
+    def _early_reason(
         self,
         status: str,
-        smtp_code: str | None,
         code: str | None,
         category: str | None,
         text: str,
         provided: tuple[str, str] | None,
         command: str | None,
-    ) -> tuple[str, str, str | None]:
-        """(reason, rule, Sisimai's name where it differs) in the precedence of reasons.toml."""
+    ) -> tuple[str, str, str | None] | None:
+        """(reason, rule, Sisimai's name where it differs) of tiers 1-5 of reasons.toml's precedence
+        (status, the user's phrases, the decoder's hint, the provider's wording, a phrase), or None."""
         if status in self._status:
             return self._status[status], f"status:{status}", None
         lowered = text.lower()  # phrases read lower-cased text (compiled by _compile_lowered)
@@ -420,6 +504,20 @@ class Classifier:
             found = self._phrase_reason(self._phrases, code, command, lowered, "phrase")
             if found is not None:
                 return found
+        return None
+
+    def _late_reason(
+        self,
+        status: str,
+        smtp_code: str | None,
+        code: str | None,
+        category: str | None,
+        text: str,
+        command: str | None,
+    ) -> tuple[str, str, str | None]:
+        """(reason, rule, Sisimai's name where it differs) of tiers 6-8 (codes, vague phrases, the
+        command, category, reply code, fallback), which decide when no earlier tier did."""
+        lowered = text.lower()
         by_code = self._code_reason(code) if code else None
         if by_code is not None and code not in self._generic and not by_code[1].endswith("*"):
             return by_code

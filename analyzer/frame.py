@@ -311,7 +311,8 @@ def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400,
     return table.assign(total=table.sum(axis=1)).rename_axis("time").reset_index()
 
 
-REDACT_COLUMNS = ("sender", "recipient", "diagnostic", "orig_from", "orig_to", "subject", "message_id")
+REDACT_COLUMNS = ("sender", "recipient", "diagnostic", "orig_from", "orig_to", "subject", "message_id",
+                  "notice_subject")
 _ADDRESS_LOCAL_PART = r"[^\s@<>\"'(),;:\[\]=]{1,128}@"
 _ADDRESS_LOCAL_PART_RE = re.compile(_ADDRESS_LOCAL_PART)
 

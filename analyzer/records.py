@@ -61,6 +61,8 @@ class Record:
     size: int | None = None
     delay: float | None = None
     delays: str | None = None
+    #: bounces: the notice's own Subject ("Returned mail: User unknown"), which old Sendmail made of the cause
+    notice_subject: str | None = None
 
     def replace(self, **changes: Any) -> Record:
         """A copy with some fields changed."""

@@ -104,7 +104,7 @@ def test_not_a_listing(text: str | None) -> None:
 
 
 def test_every_list_has_advice_in_both_languages() -> None:
-    entries, generic, _ = blocklists._table()
+    entries, generic = blocklists._table()
     assert len({e.name for e in entries}) == len(entries)
     for entry in entries:
         assert entry.how_en.strip() and entry.how_de.strip(), entry.name

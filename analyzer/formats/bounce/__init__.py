@@ -83,6 +83,7 @@ def records_of(message: Message, source: str) -> list[Record]:
     subject = decode_value(original.get("Subject")) if original is not None else ""
     orig_from = _first_address(original, "From")
     bounce_time = parse_date(mail.header("Date"))
+    notice_subject = mail.subject.strip()[:300] or None
     records = []
     for hit in hits:
         recipient = clean(hit.recipient).strip().lower()
@@ -111,6 +112,7 @@ def records_of(message: Message, source: str) -> list[Record]:
                 orig_from=orig_from,
                 orig_to=orig_to,
                 subject=subject or None,
+                notice_subject=notice_subject,
                 reporting_mta=_reporting_mta(hit, mail),
             )
         )
