@@ -21,11 +21,11 @@ from .records import MAX_DIAGNOSTIC, Record
 from .smtp import ENHANCED
 from .textnorm import rule_text
 
-#: Sisimai's reason names.
+#: Sisimai's reason names, and ours where Sisimai has none (greylisted: data/phrases/greylisting.toml).
 REASONS = frozenset([
     "authfailure", "badreputation", "blocked", "contenterror", "delivered", "exceedlimit", "expired",
-    "failedstarttls", "feedback", "filtered", "hasmoved", "hostunknown", "mailboxfull", "mailererror",
-    "mesgtoobig", "networkerror", "norelaying", "notaccept", "notcompliantrfc", "onhold",
+    "failedstarttls", "feedback", "filtered", "greylisted", "hasmoved", "hostunknown", "mailboxfull",
+    "mailererror", "mesgtoobig", "networkerror", "norelaying", "notaccept", "notcompliantrfc", "onhold",
     "policyviolation", "rejected", "requireptr", "securityerror", "spamdetected", "speeding",
     "suppressed", "suspend", "syntaxerror", "systemerror", "systemfull", "toomanyconn", "undefined",
     "userunknown", "vacation", "virusdetected",
