@@ -1,0 +1,144 @@
+"""Round 6a wordings (analyzer/data/phrases/sources-r6a.toml): refusals that carry only a generic enhanced code (5.7.0,
+5.7.1, 4.7.1, 5.5.0, 5.6.0) or none, whose words state the cause: the client IP refused, a missing reverse DNS, relay
+denial, a stated policy, the sender refused (Sender ID / PRA, sender domain and header-sender checks), spam.
+
+Each row is built from the source's text (named in the data file) with made-up hosts, addresses and numbers; like
+tests/test_sourced_phrases.py, the classifier of the source-derived phrase files must give the reason by a phrase, and so
+must the bundled classifier.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer.classify import default_classifier
+from analyzer.pipeline import read_records
+from tests.test_sourced_phrases import assert_sourced, record, sourced_classifier
+
+GMX = "554-mx.example.net (mxgmx104) Nemesis ESMTP Service not available\n554-No SMTP service\n554-{line}\n554 For " \
+      "explanation visit https://postmaster.example.net/en/case?c=r0201&i=ip&v=192.0.2.9"
+
+ROWS = [
+    # blocked: the client IP, the list not named
+    ("Hotmail dynamic IP (eseutil.net)", "550 5.7.1 Your IP address 192.0.2.9 appears to be dynamically assigned. Please "
+     "smarthost your mail through your ISP's mail server. If your IP is static or for more information, please contact us",
+     "550", "5.7.1", "RCPT", "blocked"),
+    ("Hotmail DY-001 (intranoggin.com)", "550 DY-001 Mail rejected by Windows Live Hotmail for policy reasons. We generally "
+     "do not accept email from dynamic IP's as they are not typically used to deliver unauthenticated SMTP e-mail to an "
+     "Internet mail server.", "550", "5.5.0", None, "blocked"),
+    ("GMX block listed (postmaster.gmx.com)", GMX.format(line="IP address is block listed."), "554", None, "CONN",
+     "blocked"),
+    ("GMX black listed (marmaro.de)", GMX.format(line="IP address is black listed."), "554", None, None, "blocked"),
+    # requireptr
+    ("Exim Debian CHECK_RCPT_REVERSE_DNS wording", "550 5.7.1 Reverse DNS lookup failed for 192.0.2.9", "550", "5.7.1",
+     "RCPT", "requireptr"),
+    ("Exim wording at the greeting, code 571", "571 Reverse DNS lookup failed for 192.0.2.9 (failed)", "571", None,
+     "CONN", "requireptr"),
+    ("Exim wording quoted by Outlook with 5.5.0", "550 5.5.0 Reverse DNS lookup failed for 192.0.2.9", "550", "5.5.0",
+     None, "requireptr"),
+    ("Exim host.c", "550 5.7.0 no host name found for IP address 192.0.2.9", "550", "5.7.0", "RCPT", "requireptr"),
+    ("postomaat IdentityCrisis", "450 4.7.1 No FcrDNS and address literal HELO - Who are you?", "450", "4.7.1", "RCPT",
+     "requireptr"),
+    # norelaying: a 501 reply
+    ("smtpd 501 relay refusal", "501 This system is not configured to relay mail", "501", None, "RCPT", "norelaying"),
+    ("smtpd 501 relay refusal with 5.7.1", "501 5.7.1 This system is not configured to relay mail", "501", "5.7.1",
+     "RCPT", "norelaying"),
+    # policyviolation
+    ("Proofpoint (hunter.cuny.edu)", "550 5.7.0 Local Policy Violation", "550", "5.7.0", "RCPT", "policyviolation"),
+    ("GMX policy restrictions (udmedia.de)", GMX.format(line="Reject due to policy restrictions."), "554", None, "CONN",
+     "policyviolation"),
+    # rejected: Sender ID / PRA
+    ("Exchange Sender ID agent", "550 5.7.1 Sender ID (PRA) Not Permitted", "550", "5.7.1", "DATA", "rejected"),
+    ("Exchange Sender ID agent, explanation", "550 5.7.1 Sender ID (PRA) Not Permitted - example.org does not designate "
+     "192.0.2.9", "550", "5.7.1", "DATA", "rejected"),
+    ("Exchange Sender ID agent, malformed domain", "550 5.7.1 Sender ID (PRA) Malformed Domain", "550", "5.7.1", "DATA",
+     "rejected"),
+    ("Exchange Sender ID agent, no such domain", "550 5.7.1 Sender ID (PRA) Domain Does Not Exist", "550", "5.7.1",
+     "DATA", "rejected"),
+    ("Exchange Sender ID agent, no PRA", "550 5.7.1 Missing purported responsible address", "550", "5.7.1", "DATA",
+     "rejected"),
+    # rejected: sender domain checks and header-sender verification
+    ("Broadcom KB 169925", "551 Sender is on domain's blacklist", "551", None, "MAIL", "rejected"),
+    ("Broadcom KB 169925 with 5.7.1", "550 5.7.1 Sender is on domain's blacklist", "550", "5.7.1", None, "rejected"),
+    ("Baruwa banned domain", "550 The domain example.org is banned", "550", None, "MAIL", "rejected"),
+    ("Courier BOFHBADMX", "550 5.7.1 Mail server at 192.0.2.9 is blocked.", "550", "5.7.1", "MAIL", "rejected"),
+    ("Exim verify.c header_sender", "550 5.7.1 Rejected after DATA: there is no valid sender in any header line", "550",
+     "5.7.1", "DATA", "rejected"),
+    ("Exim could not verify header address", '550 Rejected after DATA: could not verify "From:" header address', "550",
+     None, "DATA", "rejected"),
+    # notcompliantrfc
+    ("Exim verify.c header syntax", "550 5.7.0 Rejected after DATA: syntax error in 'From:' header when scanning for "
+     'sender: missing or malformed local part in "<@example.org>"', "550", "5.7.0", "DATA", "notcompliantrfc"),
+    # badreputation
+    ("MailEnable KB ME020517", "554-mx.example.net 554 Your access to this mail system has been rejected due to the sending "
+     "MTA's poor reputation. If you believe that this failure is in error, please contact the intended recipient via "
+     "alternate means.", "554", None, "CONN", "badreputation"),
+    # spamdetected
+    ("Courier submit", "550 5.7.1 Spam refused.", "550", "5.7.1", "DATA", "spamdetected"),
+    ("Haraka spamassassin", "550 5.6.0 spam score exceeded threshold", "550", "5.6.0", "DATA", "spamdetected"),
+    ("qpsmtpd spamassassin", "552 spam score exceeded threshold (#5.6.1)", "552", None, "DATA", "spamdetected"),
+    ("a receiver quoted by Gmail", "552 552 spam score (6.9) exceeded threshold (state 18).", "552", None, None,
+     "spamdetected"),
+]
+
+
+@pytest.mark.parametrize(("source", "text", "smtp", "enhanced", "command", "reason"), ROWS,
+                         ids=[f"{row[-1]}-{row[0]}" for row in ROWS])
+def test_a_sourced_wording_gives_its_reason(source: str, text: str, smtp: str | None, enhanced: str | None,
+                                            command: str | None, reason: str) -> None:
+    assert_sourced(text, smtp, enhanced, command, reason)
+
+
+@pytest.mark.parametrize(("text", "smtp", "enhanced", "command", "reason"), [
+    # Sendmail's relay check names the unresolvable client, but the refusal is of relaying (norelaying is tried first)
+    ("550 5.7.1 <bob@example.net>... Relaying denied. IP name lookup failed mx.example.org", "550", "5.7.1", "RCPT",
+     "norelaying"),
+    # the Sender ID agent's temporary failure is a lookup problem, not a refusal of the sender: the code decides
+    ("450 4.4.3 Sender ID check is temporarily unavailable", "450", "4.4.3", "DATA", "networkerror"),
+    # Courier's SPF refusal stays an authentication failure
+    ("550 5.7.1 Rejected by the Sender Policy Framework.", "550", "5.7.1", "MAIL", "authfailure"),
+    # Exim's "header syntax" stays a format refusal
+    ("550 5.7.0 header syntax", "550", "5.7.0", "DATA", "notcompliantrfc"),
+    # amavisd-new's banned parts stay contenterror
+    ("554 5.7.1 Rejected due to banned content", "554", "5.7.1", "DATA", "contenterror"),
+])
+def test_near_misses_keep_their_reason(text: str, smtp: str | None, enhanced: str | None, command: str | None,
+                                       reason: str) -> None:
+    for classifier in (sourced_classifier(), default_classifier()):
+        assert classifier.classify(record(text, smtp, enhanced, command)).reason == reason, text
+
+
+def test_courier_sender_mx_check_does_not_take_a_refusal_of_your_mail_server() -> None:
+    """Courier's "Mail server at <ip> is blocked." is about the sender domain's MX; "your mail server ... is blocked" is a
+    block of the client, which the bundled phrases read as blocked and the source-only ones leave to the code."""
+    text = "550 5.7.1 Your mail server at 192.0.2.9 is blocked"
+    assert sourced_classifier().classify(record(text, "550", "5.7.1", "RCPT")).reason == "securityerror"
+    assert default_classifier().classify(record(text, "550", "5.7.1", "RCPT")).reason == "blocked"
+
+
+@pytest.mark.parametrize("text", [
+    "550 5.7.1 Unable to deliver, generic refusal",
+    "550 5.7.0 Message refused",
+])
+def test_a_generic_code_with_no_cause_still_falls_to_the_code_table(text: str) -> None:
+    """The new phrases read causes, not the bare refusal: 5.7.x with no cause in words stays the code's securityerror."""
+    decided = sourced_classifier().classify(record(text, "550", text[4:9], "RCPT"))
+    assert (decided.reason, decided.rule) == ("securityerror", f"code:{text[4:9]}")
+
+
+@pytest.mark.parametrize(("said", "reason"), [
+    ("501 5.7.1 This system is not configured to relay mail (in reply to RCPT TO command)", "norelaying"),
+    ("550 5.7.0 Local Policy Violation (in reply to RCPT TO command)", "policyviolation"),
+    ("550 5.6.0 spam score exceeded threshold (in reply to end of DATA command)", "spamdetected"),
+    ("550 5.7.1 Sender ID (PRA) Not Permitted (in reply to end of DATA command)", "rejected"),
+])
+def test_a_postfix_log_line_quoting_the_remote_reply(tmp_path: Path, said: str, reason: str) -> None:
+    """Postfix's smtp delivery line carries the remote's reply behind its own dsn=; the words decide."""
+    log = tmp_path / "maillog"
+    log.write_text("Mar  1 00:00:01 mx postfix/smtp[1]: 9F9AD90ED8: to=<bob@example.net>, relay=mx.example.net"
+                   "[192.0.2.1]:25, delay=1, delays=1/0/0/0, dsn=5.7.1, status=bounced (host mx.example.net[192.0.2.1] "
+                   f"said: {said})\n")
+    (found,) = read_records([str(log)])
+    assert found.reason == reason, found.rule
