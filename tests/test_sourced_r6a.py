@@ -31,7 +31,18 @@ ROWS = [
     ("GMX block listed (postmaster.gmx.com)", GMX.format(line="IP address is block listed."), "554", None, "CONN",
      "blocked"),
     ("GMX black listed (marmaro.de)", GMX.format(line="IP address is black listed."), "554", None, None, "blocked"),
+    ("forpsi GeoIP country block", "550 5.1.0 <alice@example.org> sender rejected GeoIP example.org:192.0.2.9:CN", "550",
+     "5.1.0", "MAIL", "blocked"),
+    ("smtpf #120 access map", "550 5.7.1 host mx.example.org [192.0.2.9] black listed #120", "550", "5.7.1", "RCPT",
+     "blocked"),
+    ("DNSBL refusal quoted on pastebin", "550 5.7.0 Your server IP address is in the SORBS DNSBL database, bye", "550",
+     "5.7.0", "RCPT", "blocked"),
+    ("Chinese MTA reply list", "554 openrelay check.", "554", None, "CONN", "blocked"),
     # requireptr
+    ("smtpf #121", "550 5.7.1 host mx.example.invalid [192.0.2.9] from RFC2606 reserved domain #121", "550", "5.7.1",
+     "RCPT", "requireptr"),
+    ("smtpf #122", "550 5.7.1 host mx.example.zz [192.0.2.9] from unknown TLD #122", "550", "5.7.1", "RCPT",
+     "requireptr"),
     ("Exim Debian CHECK_RCPT_REVERSE_DNS wording", "550 5.7.1 Reverse DNS lookup failed for 192.0.2.9", "550", "5.7.1",
      "RCPT", "requireptr"),
     ("Exim wording at the greeting, code 571", "571 Reverse DNS lookup failed for 192.0.2.9 (failed)", "571", None,
@@ -68,6 +79,14 @@ ROWS = [
      "5.7.1", "DATA", "rejected"),
     ("Exim could not verify header address", '550 Rejected after DATA: could not verify "From:" header address', "550",
      None, "DATA", "rejected"),
+    ("smtpf #127", "550 5.7.1 sender <alice@example.org> black listed #127", "550", "5.7.1", "MAIL", "rejected"),
+    ("smtpf #125", "550 5.7.1 host mx.example.org [192.0.2.9] sender <alice@example.org> black listed #125", "550",
+     "5.7.1", "MAIL", "rejected"),
+    ("smtpf #128", "550 5.7.1 sender <alice@example.test> from RFC2606 reserved domain #128", "550", "5.7.1", "MAIL",
+     "rejected"),
+    ("smtpf #129, null sender", "550 5.7.1 sender <> from unknown TLD #129", "550", "5.7.1", "MAIL", "rejected"),
+    # mesgtoobig
+    ("IceWarp 5xx table", "501 5.7.1 Message is too long", "501", "5.7.1", "DATA", "mesgtoobig"),
     # notcompliantrfc
     ("Exim verify.c header syntax", "550 5.7.0 Rejected after DATA: syntax error in 'From:' header when scanning for "
      'sender: missing or malformed local part in "<@example.org>"', "550", "5.7.0", "DATA", "notcompliantrfc"),
@@ -101,6 +120,9 @@ def test_a_sourced_wording_gives_its_reason(source: str, text: str, smtp: str | 
     ("550 5.7.1 Rejected by the Sender Policy Framework.", "550", "5.7.1", "MAIL", "authfailure"),
     # Exim's "header syntax" stays a format refusal
     ("550 5.7.0 header syntax", "550", "5.7.0", "DATA", "notcompliantrfc"),
+    # smtpf's sender+recipient access-map pair is not the sender alone: no reason of ours fits, the code decides
+    ("550 5.7.1 sender <alice@example.org> recipient <bob@example.net> black listed #137", "550", "5.7.1", "RCPT",
+     "securityerror"),
     # amavisd-new's banned parts stay contenterror
     ("554 5.7.1 Rejected due to banned content", "554", "5.7.1", "DATA", "contenterror"),
 ])
