@@ -38,7 +38,11 @@ ROWS = [
     ("DNSBL refusal quoted on pastebin", "550 5.7.0 Your server IP address is in the SORBS DNSBL database, bye", "550",
      "5.7.0", "RCPT", "blocked"),
     ("Chinese MTA reply list", "554 openrelay check.", "554", None, "CONN", "blocked"),
+    ("vexim ACL", "550 5.7.1 DNSBL listed at zen.example.org", "550", "5.7.1", "RCPT", "blocked"),
     # requireptr
+    ("Mail.ru generic PTR", "550 Sorry, we do not accept mail from hosts with dynamic IP or generic DNS PTR-records. Please "
+     "get a custom reverse DNS name from your ISP for your host 192.0.2.9 or contact abuse@example.net in case of error",
+     "550", None, "RCPT", "requireptr"),
     ("smtpf #121", "550 5.7.1 host mx.example.invalid [192.0.2.9] from RFC2606 reserved domain #121", "550", "5.7.1",
      "RCPT", "requireptr"),
     ("smtpf #122", "550 5.7.1 host mx.example.zz [192.0.2.9] from unknown TLD #122", "550", "5.7.1", "RCPT",
