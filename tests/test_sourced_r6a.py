@@ -39,7 +39,14 @@ ROWS = [
      "5.7.0", "RCPT", "blocked"),
     ("Chinese MTA reply list", "554 openrelay check.", "554", None, "CONN", "blocked"),
     ("vexim ACL", "550 5.7.1 DNSBL listed at zen.example.org", "550", "5.7.1", "RCPT", "blocked"),
+    ("OpenVMS SMTP Bad-Clients-Text", "550 Your IP address or subnet is in my list of bad ones.", "550", None, "CONN",
+     "blocked"),
+    ("OpenVMS SMTP Client-In-RBL-Text", "550 5.7.1 Your IP address is in my RBL list.", "550", "5.7.1", "RCPT", "blocked"),
+    ("Juniper UTM antispam", "554 Transaction failed due to anti spam setting", "554", None, "CONN", "blocked"),
+    ("everycloud 5.5.4", "554 5.5.4 Spam IP rejected", "554", "5.5.4", "RCPT", "blocked"),
     # requireptr
+    ("OpenVMS SMTP Unbacktranslatable-IP-Text", "550 5.7.1 I can't backtranslate your IP address to a host name.", "550",
+     "5.7.1", "CONN", "requireptr"),
     ("Mail.ru generic PTR", "550 Sorry, we do not accept mail from hosts with dynamic IP or generic DNS PTR-records. Please "
      "get a custom reverse DNS name from your ISP for your host 192.0.2.9 or contact abuse@example.net in case of error",
      "550", None, "RCPT", "requireptr"),
@@ -60,6 +67,8 @@ ROWS = [
     ("smtpd 501 relay refusal", "501 This system is not configured to relay mail", "501", None, "RCPT", "norelaying"),
     ("smtpd 501 relay refusal with 5.7.1", "501 5.7.1 This system is not configured to relay mail", "501", "5.7.1",
      "RCPT", "norelaying"),
+    ("OpenVMS SMTP SPAM-Relay-Text", "550 5.7.1 Both you and the recipient are unknown to me. I will not relay.", "550",
+     "5.7.1", "RCPT", "norelaying"),
     # policyviolation
     ("Proofpoint (hunter.cuny.edu)", "550 5.7.0 Local Policy Violation", "550", "5.7.0", "RCPT", "policyviolation"),
     ("GMX policy restrictions (udmedia.de)", GMX.format(line="Reject due to policy restrictions."), "554", None, "CONN",
@@ -89,6 +98,11 @@ ROWS = [
     ("smtpf #128", "550 5.7.1 sender <alice@example.test> from RFC2606 reserved domain #128", "550", "5.7.1", "MAIL",
      "rejected"),
     ("smtpf #129, null sender", "550 5.7.1 sender <> from unknown TLD #129", "550", "5.7.1", "MAIL", "rejected"),
+    ("OpenVMS SMTP Reject-Mail-From-Text", "550 5.7.1 That sender address is in my list of bad ones.", "550", "5.7.1",
+     "MAIL", "rejected"),
+    ("OpenVMS SMTP Unqualified-Sender-Text", "550 That sender address is unqualified.", "550", None, "MAIL", "rejected"),
+    ("OpenVMS SMTP Unresolvable-Domain-Text", "550 That sender address is unresolvable into a host name or MX domain.",
+     "550", None, "MAIL", "rejected"),
     # mesgtoobig
     ("IceWarp 5xx table", "501 5.7.1 Message is too long", "501", "5.7.1", "DATA", "mesgtoobig"),
     # notcompliantrfc
