@@ -108,6 +108,15 @@ ROWS = [
     # notcompliantrfc
     ("Exim verify.c header syntax", "550 5.7.0 Rejected after DATA: syntax error in 'From:' header when scanning for "
      'sender: missing or malformed local part in "<@example.org>"', "550", "5.7.0", "DATA", "notcompliantrfc"),
+    ("Gmail multi-line, duplicate headers (spamresource.com)", "550-5.7.1 [192.0.2.9] Our system has detected that this "
+     "message is not RFC 550-5.7.1 5322 compliant: duplicate headers. To reduce the amount of spam sent 550-5.7.1 to Gmail, "
+     "this message has been blocked. Please review 550 5.7.1  RFC 5322 specifications for more information.", "550",
+     "5.7.1", "DATA", "notcompliantrfc"),
+    ("Gmail multi-line, multiple From", "550-5.7.1 [192.0.2.9] Our system has detected that this message is not RFC "
+     "550-5.7.1 5322 compliant: 550-5.7.1 Multiple 'From' headers found. 550-5.7.1 To reduce the amount of spam sent to "
+     "Gmail, this message has been 550-5.7.1 blocked.", "550", "5.7.1", "DATA", "notcompliantrfc"),
+    ("Gmail Message-ID (forpsi KB a4311)", "550-5.7.1 Messages missing a valid messageId header are not accepted.", "550",
+     "5.7.1", "DATA", "notcompliantrfc"),
     # badreputation
     ("MailEnable KB ME020517", "554-mx.example.net 554 Your access to this mail system has been rejected due to the sending "
      "MTA's poor reputation. If you believe that this failure is in error, please contact the intended recipient via "
