@@ -44,6 +44,12 @@ ROWS = [
     ("OpenVMS SMTP Client-In-RBL-Text", "550 5.7.1 Your IP address is in my RBL list.", "550", "5.7.1", "RCPT", "blocked"),
     ("Juniper UTM antispam", "554 Transaction failed due to anti spam setting", "554", None, "CONN", "blocked"),
     ("everycloud 5.5.4", "554 5.5.4 Spam IP rejected", "554", "5.5.4", "RCPT", "blocked"),
+    ("MagicSpam rDNS pattern (ateliervision.de)", "550 5.7.0 Your server hostname [mx.example.org] for IP [192.0.2.9] "
+     "matches a pattern which was abusive in the past. See http://spamauditor.example.org/best-practices/ for more "
+     "information. Protection provided by MagicSpam 2.0.18-1", "550", "5.7.0", "RCPT", "blocked"),
+    ("MagicSpam verbose reason (vendor forum)", "550 5.7.0 Your message was rejected by this system and was not delivered. "
+     "Reason: Messages from your location are rejected, bad or missing identifier (HELO). Contact your email administrator "
+     "Protection provided by: MagicSpam 1.0.8-1.1", "550", "5.7.0", "RCPT", "blocked"),
     # requireptr
     ("OpenVMS SMTP Unbacktranslatable-IP-Text", "550 5.7.1 I can't backtranslate your IP address to a host name.", "550",
      "5.7.1", "CONN", "requireptr"),
