@@ -79,6 +79,9 @@ ROWS = [
     ("Proofpoint (hunter.cuny.edu)", "550 5.7.0 Local Policy Violation", "550", "5.7.0", "RCPT", "policyviolation"),
     ("GMX policy restrictions (udmedia.de)", GMX.format(line="Reject due to policy restrictions."), "554", None, "CONN",
      "policyviolation"),
+    ("RFC 5321 550 gloss", "550 5.7.1 Command rejected for policy reasons", "550", "5.7.1", "RCPT", "policyviolation"),
+    ("RFC 5321 gloss, short form", "554 5.7.0 Message refused for policy reasons", "554", "5.7.0", "DATA",
+     "policyviolation"),
     # rejected: Sender ID / PRA
     ("Exchange Sender ID agent", "550 5.7.1 Sender ID (PRA) Not Permitted", "550", "5.7.1", "DATA", "rejected"),
     ("Exchange Sender ID agent, explanation", "550 5.7.1 Sender ID (PRA) Not Permitted - example.org does not designate "
@@ -130,6 +133,7 @@ ROWS = [
     # spamdetected
     ("Courier submit", "550 5.7.1 Spam refused.", "550", "5.7.1", "DATA", "spamdetected"),
     ("Haraka spamassassin", "550 5.6.0 spam score exceeded threshold", "550", "5.6.0", "DATA", "spamdetected"),
+    ("Haraka rspamd plugin default", "550 5.7.1 Detected as spam", "550", "5.7.1", "DATA", "spamdetected"),
     ("qpsmtpd spamassassin", "552 spam score exceeded threshold (#5.6.1)", "552", None, "DATA", "spamdetected"),
     ("a receiver quoted by Gmail", "552 552 spam score (6.9) exceeded threshold (state 18).", "552", None, None,
      "spamdetected"),
