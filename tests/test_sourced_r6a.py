@@ -66,6 +66,10 @@ ROWS = [
      "CONN", "requireptr"),
     ("Exim wording quoted by Outlook with 5.5.0", "550 5.5.0 Reverse DNS lookup failed for 192.0.2.9", "550", "5.5.0",
      None, "requireptr"),
+    ("EOP IPv6 PTR refusal quoted with 5.5.0", "550 5.5.0 Service unavailable, sending IPv6 address [2001:db8::1] must "
+     "have reverse DNS record.", "550", "5.5.0", None, "requireptr"),
+    ("Microsoft KB 3019655 summary", "550 5.7.1 The source server's host name does not match its IP address", "550",
+     "5.7.1", "MAIL", "requireptr"),
     ("Exim host.c", "550 5.7.0 no host name found for IP address 192.0.2.9", "550", "5.7.0", "RCPT", "requireptr"),
     ("postomaat IdentityCrisis", "450 4.7.1 No FcrDNS and address literal HELO - Who are you?", "450", "4.7.1", "RCPT",
      "requireptr"),
