@@ -118,6 +118,14 @@ ROWS = [
      "550", None, "MAIL", "rejected"),
     # mesgtoobig
     ("IceWarp 5xx table", "501 5.7.1 Message is too long", "501", "5.7.1", "DATA", "mesgtoobig"),
+    ("Postfix reject_unverified_sender at RCPT", "450 4.1.7 <alice@example.org>: Sender address rejected: unverified "
+     "address: host mx.example.org[192.0.2.1] said: 550 5.1.1 <alice@example.org>: Recipient address rejected: User unknown",
+     "450", "4.1.7", "RCPT", "rejected"),
+    ("Postfix reject_unverified_sender, undeliverable", "550 5.1.7 <alice@example.org>: Sender address rejected: "
+     "undeliverable address: host mx.example.org[192.0.2.1] said: 550 5.1.1 <alice@example.org>... User unknown", "550",
+     "5.1.7", "RCPT", "rejected"),
+    ("Postfix reject_unlisted_sender at RCPT", "550 5.1.0 <alice@example.org>: Sender address rejected: User unknown in "
+     "local recipient table", "550", "5.1.0", "RCPT", "rejected"),
     # notcompliantrfc
     ("Exim verify.c header syntax", "550 5.7.0 Rejected after DATA: syntax error in 'From:' header when scanning for "
      'sender: missing or malformed local part in "<@example.org>"', "550", "5.7.0", "DATA", "notcompliantrfc"),
@@ -164,6 +172,10 @@ def test_a_sourced_wording_gives_its_reason(source: str, text: str, smtp: str | 
     # smtpf's sender+recipient access-map pair is not the sender alone: no reason of ours fits, the code decides
     ("550 5.7.1 sender <alice@example.org> recipient <bob@example.net> black listed #137", "550", "5.7.1", "RCPT",
      "securityerror"),
+    # the recipient's verification probe stays the recipient's
+    ("450 4.1.1 <bob@example.net>: Recipient address rejected: undeliverable address: host mx.example.net[192.0.2.1] said: "
+     "550 5.1.1 <bob@example.net>: Recipient address rejected: User unknown in local recipient table", "450", "4.1.1",
+     "RCPT", "userunknown"),
     # amavisd-new's banned parts stay contenterror
     ("554 5.7.1 Rejected due to banned content", "554", "5.7.1", "DATA", "contenterror"),
 ])
