@@ -50,6 +50,10 @@ ROWS = [
     ("MagicSpam verbose reason (vendor forum)", "550 5.7.0 Your message was rejected by this system and was not delivered. "
      "Reason: Messages from your location are rejected, bad or missing identifier (HELO). Contact your email administrator "
      "Protection provided by: MagicSpam 1.0.8-1.1", "550", "5.7.0", "RCPT", "blocked"),
+    ("Sendmail dnsbl rfc-ignorant text", "550 5.7.1 Mail from 192.0.2.9 refused. Rejected for bad WHOIS info on IP of "
+     "your SMTP server - see http://www.example.org/", "550", "5.7.1", "RCPT", "blocked"),
+    ("Sendmail dnsbl Spamhaus text", "554 5.7.1 Rejected 192.0.2.9 found in zen.example.org", "554", "5.7.1", "RCPT",
+     "blocked"),
     # requireptr
     ("OpenVMS SMTP Unbacktranslatable-IP-Text", "550 5.7.1 I can't backtranslate your IP address to a host name.", "550",
      "5.7.1", "CONN", "requireptr"),
