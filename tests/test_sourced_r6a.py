@@ -83,6 +83,7 @@ ROWS = [
      "RCPT", "norelaying"),
     ("OpenVMS SMTP SPAM-Relay-Text", "550 5.7.1 Both you and the recipient are unknown to me. I will not relay.", "550",
      "5.7.1", "RCPT", "norelaying"),
+    ("Kerio Connect relay control", "550 5.7.1 Relaying is denied", "550", "5.7.1", "RCPT", "norelaying"),
     # policyviolation
     ("Proofpoint (hunter.cuny.edu)", "550 5.7.0 Local Policy Violation", "550", "5.7.0", "RCPT", "policyviolation"),
     ("GMX policy restrictions (udmedia.de)", GMX.format(line="Reject due to policy restrictions."), "554", None, "CONN",
