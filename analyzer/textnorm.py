@@ -70,5 +70,34 @@ def normalize(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def rule_text(text: str) -> str:
-    """Like :func:`normalize`, host names replaced too: the text classification rules read."""
-    return _by_word(text, _replace_hosts_too, _RULE_WORDS)
+    """Like :func:`normalize`, host names replaced too, and a multi-line reply read as one sentence
+    (:func:`unfold_reply`): the text classification rules read."""
+    return unfold_reply(_by_word(text, _replace_hosts_too, _RULE_WORDS))
+
+
+# RFC 5321 4.2.1: every line of a multi-line reply but the last starts "NNN-", the last "NNN "; RFC 2034 3
+# repeats the enhanced code on each line.  Joined into one diagnostic ("550-5.7.1 ... this message is
+# 550-5.7.1 likely unsolicited ... 550 5.7.1 <url>"), the repeated prefixes split the sentences.
+_CONTINUED = re.compile(r"(?<![\w.-])([245]\d\d)-(?:([245]\.\d{1,3}\.\d{1,3})(?![\w.-]))?")
+
+
+@lru_cache(maxsize=64)
+def _repeated_prefix(code: str, enhanced: str | None) -> re.Pattern[str]:
+    """A later line's prefix ("550-5.7.1", or "550 5.7.1" on the last line) of a reply that opened so."""
+    if enhanced:
+        return re.compile(rf"\s{code}[- ]{re.escape(enhanced)}(?![\w.-])")
+    return re.compile(rf"\s{code}-")
+
+
+def unfold_reply(text: str) -> str:
+    """``text`` with the line prefixes of a multi-line reply after its first line removed.
+
+    >>> unfold_reply("550-5.7.1 this message is 550-5.7.1 likely spam. 550 5.7.1 <url>")
+    '550-5.7.1 this message is likely spam. <url>'
+    """
+    first = _CONTINUED.search(text)
+    if first is None:
+        return text
+    code, enhanced = first.groups()
+    rest = _repeated_prefix(code, enhanced).sub(" ", text[first.end():])
+    return text[:first.end()] + _SPACES.sub(" ", rest)

@@ -9,7 +9,7 @@ from conftest import SHARED
 
 from analyzer import textnorm
 from analyzer.smtp import code_class, find_reply, is_enhanced
-from analyzer.textnorm import normalize, rule_text
+from analyzer.textnorm import normalize, rule_text, unfold_reply
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -68,7 +68,7 @@ def test_word_by_word_replacement_equals_one_pass_over_the_text() -> None:
     assert len(texts) >= 3000  # plus the real texts when ../shared is there
     for text in texts:
         assert normalize.__wrapped__(text) == _whole_text(text, textnorm._replace), text
-        assert rule_text.__wrapped__(text) == _whole_text(text, textnorm._replace_hosts_too), text
+        assert rule_text.__wrapped__(text) == unfold_reply(_whole_text(text, textnorm._replace_hosts_too)), text
 
 
 def _real_texts() -> list[str]:
@@ -83,3 +83,39 @@ def _real_texts() -> list[str]:
                 if marker in line:
                     found.append(line.partition(marker)[2])
     return found
+
+
+# Gmail's replies as its SMTP error reference (support.google.com/a/answer/3726730) gives them, each line of
+# the multi-line reply prefixed as RFC 5321 4.2.1 / RFC 2034 write it, joined as a diagnostic joins them.
+_GMAIL_LINES = [
+    ["550-5.7.1", "Our system has detected that this message is", "likely unsolicited mail. To reduce the amount of",
+     "spam sent to Gmail, this message has been blocked."],
+    ["550-5.1.1", "The email account that you tried to reach does not exist. Please try",
+     "double-checking the recipient's email address for typos or", "unnecessary spaces."],
+    ["452-4.2.2", "The email account that you tried to reach is over quota. Please direct",
+     "the recipient to", "https://support.google.com/mail/?p=OverQuotaTemp"],
+    ["421-4.7.0", "This message is suspicious due to the very low reputation of the", "sending IP address."],
+]
+
+
+def _multi_line(prefix: str, lines: list[str], sep: str) -> str:
+    last = prefix.replace("-", " ", 1)
+    return sep.join(f"{prefix if i < len(lines) - 1 else last} {line}" for i, line in enumerate(lines))
+
+
+@pytest.mark.parametrize("lines", _GMAIL_LINES, ids=[lines[0] for lines in _GMAIL_LINES])
+@pytest.mark.parametrize("sep", [" ", "\n"])
+def test_a_multi_line_reply_is_read_as_one_sentence(lines: list[str], sep: str) -> None:
+    joined = _multi_line(lines[0], lines[1:], sep)
+    one_line = f"{lines[0]} " + " ".join(lines[1:])
+    assert rule_text(joined) == rule_text(one_line)
+
+
+@pytest.mark.parametrize(("text", "unfolded"), [
+    ("550-Mailbox a 550-b 550 c", "550-Mailbox a b 550 c"),  # no enhanced code: only the "550-" lines
+    ("550 5.1.1 no user 550 5.1.1 again", "550 5.1.1 no user 550 5.1.1 again"),  # one line: nothing to unfold
+    ("said: 550-5.7.1 x 550-5.7.26 y", "said: 550-5.7.1 x 550-5.7.26 y"),  # another code: another reply
+    ("no reply code here", "no reply code here"),
+])
+def test_only_the_repeated_prefixes_go(text: str, unfolded: str) -> None:
+    assert unfold_reply(text) == unfolded
