@@ -94,6 +94,8 @@ def _check_outputs(inputs: tuple[str, ...], outputs: dict[str, str | None]) -> N
             continue
         if not path.strip():
             raise UsageFailure(f"{option}: empty file name")
+        if path == "-" and option == "--state":
+            raise UsageFailure("--state -: the store must be a file")
         real = os.path.realpath(path)
         if real in seen:
             raise UsageFailure(f"{option} {path}: the same file as {seen[real]}")
@@ -199,7 +201,8 @@ def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, c
     """Analyze logs and bounces (the default command: `analyze INPUT...`).
 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
-    .gz, .bz2 and .xz files are read by content, whatever their name.
+    .gz, .bz2 and .xz files are read by content, whatever their name. An output FILE of - is
+    stdout (then the summary is not printed there).
     """
     sources.MAX_EXPAND = max_expand
     # SIGTERM (and SIGHUP) unwind like an exception: worker pools end, spool folders and temporary
@@ -251,6 +254,10 @@ class _Outputs:
     json: str | None
     parquet: str | None
     suppress: str | None
+
+    def to_stdout(self) -> bool:
+        """Whether one of the outputs is ``-``, standard output (the summary then stays off it)."""
+        return "-" in (self.html, self.text, self.csv, self.json, self.parquet, self.suppress)
 
 
 @contextmanager
@@ -349,7 +356,7 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
         text = render_text(summary)
         if out.text:
             write_text(out.text, text)
-        elif not quiet:
+        elif not quiet and not out.to_stdout():
             click.echo(text, nl=False)
     except OSError as error:
         raise UsageFailure(f"cannot write {error.filename}: {error.strerror or error}") from None

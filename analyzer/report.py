@@ -11,6 +11,7 @@ import math
 import os
 import re
 import stat
+import sys
 import tempfile
 import tomllib
 import unicodedata
@@ -31,6 +32,8 @@ from .records import Accounting, traffic_of
 
 #: What the per-hour traffic chart stacks.
 HOURLY = ("delivered", "deferred", "bounced", "rejected")
+#: The output path that means standard output.
+STDOUT = "-"
 _REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 
 
@@ -402,9 +405,18 @@ def write_atomic(
     """Write through a temporary file in the same directory, then rename it into place.
 
     A symlink is followed (its target is replaced); a device or FIFO (``/dev/stdout``) is written as a
-    stream, never replaced.  A new file gets the mode the umask allows, an existing one keeps its mode.
-    Any failure is an ``OSError`` that names ``path``.
+    stream, never replaced, and so is ``-``, standard output.  A new file gets the mode the umask allows,
+    an existing one keeps its mode.  Any failure is an ``OSError`` that names ``path``.
     """
+    if os.fspath(path) == STDOUT:
+        stream = sys.stdout.buffer if binary else sys.stdout
+        try:
+            write(stream)
+            stream.flush()
+        except OSError as error:  # a reader that stopped early (| head): no second error at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise OSError(error.errno, error.strerror, "standard output") from None
+        return
     options: dict[str, Any] = {} if binary else {"encoding": "utf-8", "newline": ""}
     mode = "wb" if binary else "w"
     target = Path(os.path.realpath(path))

@@ -374,3 +374,21 @@ def test_temporary_outputs_of_a_killed_run_are_removed_by_the_next(tmp_path: Pat
     assert run(str(SAMPLE), "--html", str(html), "-q").exit_code == 0
     assert html.exists() and not stale.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_an_output_of_dash_is_stdout_and_keeps_the_summary_off_it(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(str(SAMPLE), "--json", "-")
+    assert result.exit_code == 0
+    summary = json.loads(result.stdout)  # only the JSON: no plain-text summary before or after it
+    assert summary["accounting"]
+    result = run(str(SAMPLE), "--csv", "-", "--html", str(tmp_path / "r.html"))
+    assert result.exit_code == 0 and result.stdout.startswith("time,host,queue_id,")
+    assert (tmp_path / "r.html").is_file()
+    assert not (tmp_path / "-").exists()  # no file named "-"
+
+
+@pytest.mark.parametrize("args", [("--json", "-", "--csv", "-"), ("--state", "-")])
+def test_stdout_can_take_one_output_and_never_the_store(args: tuple[str, ...]) -> None:
+    result = run(str(SAMPLE), *args)
+    assert result.exit_code == 2 and "Error" in result.output
