@@ -8,7 +8,9 @@ stands for.  What the report needs per record of them is kept as small side tabl
 the recipients delivered to and the ``delay=`` values, each value with its count.
 
 Kept as records: every record that is not a ``sent`` line of a Postfix log, and the deliveries of a
-(host, queue id, recipient) that was deferred (the lifecycle figures follow them).  Consumers read
+message (host, queue id) with a deferral in the same or an earlier unit (the lifecycle figures follow
+each deferred recipient; a delivery before any deferral of its message counts there for nothing, and
+by message rather than recipient the rule also holds when ``--redact`` makes recipients alike).  Consumers read
 ``weight`` where they count (:func:`weights`: 1 per row for a frame without it) and the side tables
 where they need per-record values (:func:`delivered_recipients`, :func:`delivered_delays`).
 """
@@ -34,9 +36,10 @@ DERIVED = {
     **{f"{name}_us": pa.int64() for name in SUMMED}, **{f"{name}_n": pa.int64() for name in SUMMED},
     "delay_max": pa.float64(),
 }
-#: Per-record detail: dropped (null) in a collapsed row, whose group keys are every other column.
-DETAIL = ("time", "last_time", "queue_id", "sender", "recipient", "size", "delay", "delays", "message_id",
-          "diagnostic", "pattern", "delay_max", *(f"{name}_us" for name in SUMMED),
+#: Per-record detail: dropped (null) in a collapsed row, whose group keys are every other column
+#: (``source``, the input and line, becomes the input's name).
+DETAIL = ("time", "last_time", "queue_id", "sender", "recipient", "orig_to", "size", "delay", "delays",
+          "message_id", "diagnostic", "pattern", "delay_max", *(f"{name}_us" for name in SUMMED),
           *(f"{name}_n" for name in SUMMED), "weight")
 #: Side tables are added up again once this many unit tables have been collected.
 MERGE_EVERY = 16
@@ -176,7 +179,7 @@ def _delays(rows: pa.Table) -> pa.Table:
 @dataclass
 class Compactor:
     """Collapses unit after unit of a run (in plan order), keeping what later units need: the keys
-    (host, queue id, lower-cased recipient) of the deferrals seen, and the side tables."""
+    (host, queue id) of the deferrals seen, and the side tables."""
 
     side: Side = field(default_factory=Side)
     deferred: list[pa.Array] = field(default_factory=list)
@@ -200,16 +203,15 @@ def _is(table: pa.Table, status: str) -> pa.Array:
 
 
 def _keys(table: pa.Table) -> pa.Array:
-    """(host, queue id, lower-cased recipient) of each row, as one string."""
+    """(host, queue id) of each row, as one string."""
     parts = [pc.fill_null(_text(table[name]), "") for name in ("host", "queue_id")]
-    recipient = pc.fill_null(pc.utf8_lower(_text(table["recipient"])), "")
-    return pc.binary_join_element_wise(*parts, recipient, pa.scalar("\x00", pa.large_string()))
+    return pc.binary_join_element_wise(*parts, pa.scalar("\x00", pa.large_string()))
 
 
 def collapse(table: pa.Table, deferred: pa.Array | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
     """``table`` (of :func:`derive`) with its ``sent`` rows from Postfix logs added up per UTC hour and
-    every column but :data:`DETAIL`; kept as rows: the rest, and deliveries whose (host, queue id,
-    recipient) is among the keys ``deferred`` (of :func:`_keys`).  Also the side tables of the
+    every column but :data:`DETAIL`; kept as rows: the rest, and deliveries whose (host, queue id)
+    is among the keys ``deferred`` (of :func:`_keys`).  Also the side tables of the
     collapsed rows (see :class:`Side`)."""
     table = derive(table)
     from_logs = pc.fill_null(pc.equal(_text(table["parser"]), "postfix-log"), False)
@@ -231,6 +233,8 @@ def _grouped(rows: pa.Table) -> pa.Table:
     hours = {"_wall_hour": pc.floor_temporal(wall, 1, "hour"), "_utc_hour": pc.floor_temporal(utc, 1, "hour")}
     for name, values in hours.items():
         rows = rows.append_column(name, values)
+    where = rows.schema.get_field_index("source")  # "input:line" -> "input"
+    rows = rows.set_column(where, "source", pc.replace_substring_regex(rows["source"], ":[0-9]{1,20}$", ""))
     keys = [name for name in rows.column_names if name not in DETAIL]
     sums = ["weight", "size", *(f"{name}_us" for name in SUMMED), *(f"{name}_n" for name in SUMMED)]
     rows = rows.set_column(rows.schema.get_field_index("size"), "size", pc.fill_null(rows["size"], 0))

@@ -232,7 +232,8 @@ def _frame(tables: list[pa.Table]) -> pd.DataFrame:
         return frames[0]
     if any(getattr(f["time"].dtype, "tz", None) is not None for f in frames):
         local = datetime.now().astimezone().tzinfo
-        frames = [f.assign(time=_as_utc(f["time"], local)) for f in frames]
+        frames = [f.assign(**{name: _as_utc(f[name], local) for name in ("time", "last_time") if name in f})
+                  for f in frames]
     return concat(frames)
 
 
