@@ -7,12 +7,14 @@ one UTC hour that agree on every other column into one row whose ``weight`` says
 stands for.  What the report needs per record of them is kept as small side tables (:class:`Side`):
 the recipients delivered to and the ``delay=`` values, each value with its count.
 
-Kept as records: every record that is not a ``sent`` line of a Postfix log, and the deliveries of a
+Kept as records: every record that is not a ``sent`` line of a Postfix log, a delivery whose text
+only the fallback classified (the unknowns table lists it), and the deliveries of a
 message (host, queue id) with a deferral in the same or an earlier unit (the lifecycle figures follow
 each deferred recipient; a delivery before any deferral of its message counts there for nothing, and
-by message rather than recipient the rule also holds when ``--redact`` makes recipients alike).  Consumers read
-``weight`` where they count (:func:`weights`: 1 per row for a frame without it) and the side tables
-where they need per-record values (:func:`delivered_recipients`, :func:`delivered_delays`).
+by message rather than recipient the rule also holds when ``--redact`` makes recipients alike).
+Consumers read ``weight`` where they count (:func:`weights`: 1 per row for a frame without it) and
+the side tables where they need per-record values (:func:`delivered_recipients`,
+:func:`delivered_delays`).
 """
 
 from __future__ import annotations
@@ -215,7 +217,7 @@ def collapse(table: pa.Table, deferred: pa.Array | None = None) -> tuple[pa.Tabl
     collapsed rows (see :class:`Side`)."""
     table = derive(table)
     from_logs = pc.fill_null(pc.equal(_text(table["parser"]), "postfix-log"), False)
-    candidate = pc.and_(_is(table, "sent"), from_logs)
+    candidate = pc.and_(pc.and_(_is(table, "sent"), from_logs), pc.invert(_unclassified(table)))
     if deferred is not None and len(deferred):
         candidate = pc.and_(candidate, pc.invert(pc.is_in(_keys(table), value_set=deferred)))
     kept, rows = table.filter(pc.invert(candidate)), table.filter(candidate)
@@ -223,6 +225,13 @@ def collapse(table: pa.Table, deferred: pa.Array | None = None) -> tuple[pa.Tabl
         0, "recipient", _text(rows["recipient"])))
     delays = _delays(rows.select(["forwarded", "delay"]))
     return _concat(kept, _grouped(rows)), recipients, delays
+
+
+def _unclassified(table: pa.Table) -> pa.Array:
+    """Rows that :func:`analyzer.unknowns.unclassified` lists by their diagnostic (kept as records)."""
+    rule = _text(table["rule"])
+    fallback = pc.or_kleene(pc.starts_with(rule, "fallback"), pc.starts_with(rule, "none"))
+    return pc.fill_null(pc.or_kleene(fallback, pc.equal(_text(table["reason"]), "undefined")), False)
 
 
 def _grouped(rows: pa.Table) -> pa.Table:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from conftest import shared_path
 
 from analyzer import compact
 from analyzer.cli import main
@@ -21,8 +22,6 @@ from analyzer.engine import plan
 from analyzer.formats import postfix_log
 from analyzer.records import Record
 from analyzer.table import to_table
-
-from conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Alerts whose counts read every status (some hold, some do not).
@@ -149,6 +148,12 @@ def test_collapse_adds_up_an_hour_of_deliveries_and_keeps_the_rest() -> None:
         {"recipient": "a@example.org", "forwarded": False, "count": 2, "bytes": 2000},
         {"recipient": "b@example.org", "forwarded": False, "count": 1, "bytes": 1000}]
     assert dict(zip(delays["delay"].to_pylist(), delays["count"].to_pylist(), strict=True)) == {1.25: 2, 3.0: 1}
+
+
+def test_a_delivery_only_the_fallback_classified_stays_a_record() -> None:
+    unknown = record(5, queue_id="Q5").replace(reason="undefined")
+    collapsed, _, _ = compact.collapse(to_table([record(1), unknown]))
+    assert [(r["queue_id"], r["weight"]) for r in collapsed.to_pylist()] == [("Q5", 1), (None, 1)]
 
 
 def test_the_weighted_quantile_is_that_of_the_values_one_by_one() -> None:
