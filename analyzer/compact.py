@@ -20,13 +20,16 @@ the side tables where they need per-record values (:func:`delivered_recipients`,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .table import LOCAL_TIME, UTC_OFFSET
+
+if TYPE_CHECKING:  # pandas is loaded by the consumers' helpers only: the engine reads inputs first
+    import pandas as pd
 
 #: The parts of ``delays=a/b/c/d``, in the order Postfix logs them.
 DELAY_PARTS = ("before_queue", "in_queue", "connection", "transmission")
@@ -144,12 +147,16 @@ class Side:
 
     def recipient_frame(self) -> pd.DataFrame:
         """The recipients as a DataFrame (``recipient`` as strings)."""
+        import pandas as pd
+
         table = _summed(self.recipients or [_recipients(_empty_rows())], ["recipient", "forwarded"],
                         ["count", "bytes"])
         return table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
 
     def delay_counts(self) -> pd.Series:
         """Each ``delay=`` value and how often it was logged."""
+        import pandas as pd
+
         table = _summed(self.delays or [_delays(_empty_rows())], ["delay"], ["count"])
         return pd.Series(table["count"].to_numpy(), index=table["delay"].to_numpy(), dtype="int64")
 
@@ -271,6 +278,8 @@ def _concat(kept: pa.Table, grouped: pa.Table) -> pa.Table:
 
 def weights(df: pd.DataFrame) -> pd.Series:
     """How many records each row stands for: ``weight``, or 1 per row for a frame without it."""
+    import pandas as pd
+
     if "weight" in df.columns:
         return df["weight"].astype("int64")
     return pd.Series(np.ones(len(df), dtype=np.int64), index=df.index)
@@ -278,6 +287,8 @@ def weights(df: pd.DataFrame) -> pd.Series:
 
 def derive_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A records DataFrame with the columns of :data:`DERIVED` (computed when it has none)."""
+    import pandas as pd
+
     if "weight" in df.columns:
         return df
     if df.empty:
@@ -298,6 +309,8 @@ def _pandas_dtype(kind: pa.DataType) -> str:
 
 
 def _arrow(values: pd.Series) -> pa.Array:
+    import pandas as pd
+
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(object)
     return pa.array(values.array.__arrow_array__() if hasattr(values.array, "__arrow_array__")
@@ -307,6 +320,8 @@ def _arrow(values: pd.Series) -> pa.Array:
 def delivered_recipients(logs: pd.DataFrame, side: Side | None) -> pd.DataFrame:
     """``recipient``, ``forwarded``, ``count`` and ``bytes`` of the mail delivered (``status=sent``)
     to each recipient: the records that are rows of ``logs``, and those of the side table."""
+    import pandas as pd
+
     sent = logs.loc[(logs["status"].astype(object) == "sent") & logs["recipient"].notna()]
     rows = pd.DataFrame({"recipient": sent["recipient"].astype(pd.StringDtype("pyarrow")),
                          "forwarded": sent["forwarded"].astype(bool) if "forwarded" in sent.columns
@@ -324,6 +339,7 @@ def _says_forwarded(sent: pd.DataFrame) -> pd.Series:
 def delivered_delays(delivered: pd.DataFrame, side: Side | None) -> pd.Series:
     """Each ``delay=`` value of delivered mail (``delivered``: its rows) and how often it was logged,
     by value."""
+
     values = delivered["delay"].dropna().astype("float64").value_counts()
     if side is not None:
         values = values.add(side.delay_counts(), fill_value=0)
