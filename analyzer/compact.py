@@ -8,10 +8,11 @@ stands for.  What the report needs per record of them is kept as small side tabl
 the recipients delivered to and the ``delay=`` values, each value with its count.
 
 Kept as records: every record that is not a ``sent`` line of a Postfix log, a delivery whose text
-only the fallback classified (the unknowns table lists it), and the deliveries of a
-message (host, queue id) with a deferral in the same or an earlier unit (the lifecycle figures follow
-each deferred recipient; a delivery before any deferral of its message counts there for nothing, and
-by message rather than recipient the rule also holds when ``--redact`` makes recipients alike).
+only the fallback classified (the unknowns table lists it), and the deliveries to a recipient domain
+of a message (host, queue id, the recipient after its last ``@``) with a deferral in the same or an
+earlier unit.  The lifecycle figures follow each deferred recipient (or, with ``--redact``, each
+masked one: the domain is the part that masking leaves); a delivery before any deferral of its
+recipient counts there for nothing.
 Consumers read ``weight`` where they count (:func:`weights`: 1 per row for a frame without it) and
 the side tables where they need per-record values (:func:`delivered_recipients`,
 :func:`delivered_delays`).
@@ -188,7 +189,7 @@ def _delays(rows: pa.Table) -> pa.Table:
 @dataclass
 class Compactor:
     """Collapses unit after unit of a run (in plan order), keeping what later units need: the keys
-    (host, queue id) of the deferrals seen, and the side tables."""
+    (:func:`_keys`) of the deferrals seen, and the side tables."""
 
     side: Side = field(default_factory=Side)
     deferred: list[pa.Array] = field(default_factory=list)
@@ -212,15 +213,19 @@ def _is(table: pa.Table, status: str) -> pa.Array:
 
 
 def _keys(table: pa.Table) -> pa.Array:
-    """(host, queue id) of each row, as one string."""
+    """(host, queue id, the lower-cased recipient after its last ``@``) of each row, as one string:
+    the same for any two rows of one (host, queue id, recipient), masked by ``--redact`` or not."""
     parts = [pc.fill_null(_text(table[name]), "") for name in ("host", "queue_id")]
-    return pc.binary_join_element_wise(*parts, pa.scalar("\x00", pa.large_string()))
+    recipient = pc.utf8_lower(_text(table["recipient"]))
+    split = pc.split_pattern(recipient, "@", max_splits=1, reverse=True)
+    after = pc.if_else(pc.match_substring(recipient, "@"), pc.list_element(split, 1), recipient)
+    return pc.binary_join_element_wise(*parts, pc.fill_null(after, ""), pa.scalar("\x00", pa.large_string()))
 
 
 def collapse(table: pa.Table, deferred: pa.Array | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
     """``table`` (of :func:`derive`) with its ``sent`` rows from Postfix logs added up per UTC hour and
-    every column but :data:`DETAIL`; kept as rows: the rest, and deliveries whose (host, queue id)
-    is among the keys ``deferred`` (of :func:`_keys`).  Also the side tables of the
+    every column but :data:`DETAIL`; kept as rows: the rest, and deliveries whose key (of
+    :func:`_keys`) is among ``deferred``.  Also the side tables of the
     collapsed rows (see :class:`Side`)."""
     table = derive(table)
     from_logs = pc.fill_null(pc.equal(_text(table["parser"]), "postfix-log"), False)
