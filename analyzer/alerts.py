@@ -101,9 +101,12 @@ def measure(counts: dict[str, int], metric: str) -> float:
 
 
 def status_counts(df: pd.DataFrame) -> dict[str, int]:
-    """Records by status, plus ``hard`` (hard failures)."""
-    counts = {str(k): int(v) for k, v in as_string(df["status"]).value_counts().items()}
-    counts["hard"] = int(df["hard"].fillna(False).astype(bool).sum())
+    """Records by status, plus ``hard`` (hard failures); each row counts its ``weight``."""
+    from .compact import weights
+
+    weight = weights(df)
+    counts = {str(k): int(v) for k, v in weight.groupby(as_string(df["status"]).to_numpy()).sum().items()}
+    counts["hard"] = int(weight.loc[df["hard"].fillna(False).astype(bool)].sum())
     return counts
 
 

@@ -192,12 +192,15 @@ def main() -> None:
               help="Exit with status 1, one line on stderr, when this holds (repeatable): bounce_rate>0.05, "
                    "deferred>=100, provider:google.bounce_rate>2%, domain:example.com.deferred>100, "
                    "blocklisted, new_reason:authfailure, bounce_rate>2x7d (see the README).")
+@click.option("--no-compact", "full_records", is_flag=True,
+              help="Hold every record in memory, as --csv, --parquet, --since and --until do; by default "
+                   "successful deliveries are added up per hour as they are read (the report is the same).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout.")
 def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, csv_path: str | None,
          csv_raw: bool, json_path: str | None, parquet_path: str | None, top: int, lang: str,
          hints_file: str | None, redact_addresses: bool, jobs: int | None, max_expand: int,
          engine: str, scheduler: str | None, state_path: str | None, since: Any, until: Any,
-         suppress_path: str | None, fail_on: tuple[str, ...], quiet: bool) -> None:
+         suppress_path: str | None, fail_on: tuple[str, ...], full_records: bool, quiet: bool) -> None:
     """Analyze logs and bounces (the default command: `analyze INPUT...`).
 
     INPUT is a file, a directory (its files; a Maildir as a whole), a glob or - for stdin;
@@ -222,7 +225,8 @@ def run(inputs: tuple[str, ...], html_path: str | None, text_path: str | None, c
         fired = _analyze(inputs, store, _Outputs(html_path, text_path, csv_path, csv_raw, json_path,
                                                  parquet_path, suppress_path),
                          hints, classifier, top=top, lang=lang, redact_addresses=redact_addresses, jobs=jobs,
-                         since=since, until=until, quiet=quiet, alerts=alerts, engine=cluster)
+                         since=since, until=until, quiet=quiet, alerts=alerts, engine=cluster,
+                         compact=not (full_records or csv_path or parquet_path or since or until))
     for line in fired:
         click.echo(f"analyze: ALERT {line}", err=True)
     if fired:
@@ -290,17 +294,19 @@ def _opened_store(path: str) -> Iterator[Store]:
 
 def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints: Hints,
              classifier: Classifier | None, *, top: int, lang: str, redact_addresses: bool, jobs: int | None,
-             since: Any, until: Any, quiet: bool, alerts: list[Alert], engine: Dask | None = None
-             ) -> list[str]:
+             since: Any, until: Any, quiet: bool, alerts: list[Alert], engine: Dask | None = None,
+             compact: bool = False) -> list[str]:
     """Read, summarise, write every output, then commit the store (a run killed before leaves it
-    as the last complete run did); the alerts that hold."""
+    as the last complete run did); the alerts that hold.  With ``compact``, successful deliveries
+    are collapsed into weighted rows as they are read (:mod:`analyzer.compact`)."""
     accounting = Accounting()
     try:
         df = read_frame(list(inputs), accounting, classifier=classifier, jobs=jobs,
                         while_parsing=lambda: _prepare_report(lang), store=store, engine=engine,
-                        progress=not quiet)
+                        progress=not quiet, compact=compact)
     except InputError as error:
         raise UsageFailure(str(error)) from None
+    from .compact import weights
     from .frame import redact, within
     from .report import (
         render_html,
@@ -322,8 +328,11 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
         df = kept
     if store is not None and store.dropped_in_flight:
         accounting.warnings.append(store.dropped_warning())
+    side = accounting.compacted.side if accounting.compacted is not None else None
     if redact_addresses:
         df = redact(df)
+        if side is not None:
+            side.redact()
     for warning in accounting.warnings:
         click.echo(f"analyze: warning: {warning}", err=True)
     summary = summarize(df, accounting, top=top, hints=hints, redacted=redact_addresses,
@@ -349,7 +358,7 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
         if out.json:
             write_json(out.json, summary)
         if out.suppress:
-            entries = update(store.suppression() if store is not None else {}, df, run_day)
+            entries = update(store.suppression() if store is not None else {}, df, run_day, side)
             write_rows(out.suppress, SUPPRESSION_COLUMNS, suppression_rows(entries))
             if store is not None:
                 store.keep_suppression(entries)
@@ -364,7 +373,7 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
     fired = check(alerts, df, lists, history)
     if store is not None:
         store.finish(list(inputs), accounting.total("lines", "read"), accounting.total("messages", "read"),
-                     len(df))
+                     int(weights(df).sum()))
     return fired
 
 
@@ -382,7 +391,7 @@ def _run_day(df: Any) -> str:
     """The day a run reports on: that of its latest record (today without any)."""
     from datetime import date
 
-    times = df["time"].dropna()
+    times = (df["last_time"] if "last_time" in df.columns else df["time"]).dropna()
     if times.empty:
         return date.today().isoformat()
     latest = times.max()

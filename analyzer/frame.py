@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.types import union_categoricals
 
+from .compact import DERIVED, weights
 from .outcomes import ATTEMPT_STATUSES, FAILURE_STATUSES
 from .records import Record
 from .table import CATEGORIES, NUMBERS, UTC_OFFSET, to_table
@@ -43,11 +44,13 @@ def from_table(table: pa.Table) -> pd.DataFrame:
         column = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()  # (which copies)
         if name == UTC_OFFSET:
             continue
-        if name == "time":
+        if name in ("time", "last_time"):
             data[name] = _times(column, table.column(UTC_OFFSET))
         elif name == "hard":
             values = column.fill_null(False).to_numpy(zero_copy_only=False)
             data[name] = pd.arrays.BooleanArray(values, column.is_null().to_numpy(zero_copy_only=False))
+        elif name in DERIVED:  # of a compacted run (analyzer.compact)
+            data[name] = _derived(column)
         elif name in NUMBERS:
             data[name] = pd.array(column.to_numpy(zero_copy_only=False),
                                   dtype="Int64" if name == "size" else "Float64")
@@ -58,6 +61,14 @@ def from_table(table: pa.Table) -> pd.DataFrame:
         else:
             data[name] = pd.arrays.ArrowStringArray(column)
     return pd.DataFrame(data)
+
+
+def _derived(column: pa.Array) -> Any:
+    """A column of :data:`analyzer.compact.DERIVED` as numpy booleans, floats or nullable integers."""
+    if pa.types.is_integer(column.type):
+        values = column.fill_null(0).to_numpy(zero_copy_only=False)
+        return pd.arrays.IntegerArray(values, column.is_null().to_numpy(zero_copy_only=False))
+    return column.to_numpy(zero_copy_only=False)
 
 
 def _times(wall: pa.Array, offsets: pa.ChunkedArray) -> pd.Series:
@@ -109,7 +120,7 @@ def failures(df: pd.DataFrame) -> pd.DataFrame:
 
 def by_status(df: pd.DataFrame) -> pd.DataFrame:
     """Count of records per status, in a fixed order."""
-    counts = as_string(df["status"]).value_counts()
+    counts = weights(df).groupby(as_string(df["status"]).to_numpy()).sum()
     order = [s for s in OUTCOMES if s in counts.index] + sorted(set(counts.index) - set(OUTCOMES))
     return pd.DataFrame({"status": order, "count": [int(counts[s]) for s in order]})
 
@@ -118,10 +129,9 @@ def by_code_class(df: pd.DataFrame) -> pd.DataFrame:
     """Records per status and code class (2/4/5, or 'none' when there is no code)."""
     klass = as_string(df["code_class"]).fillna("none")
     table = (
-        df.assign(code_class=klass, status=as_string(df["status"]))
-        .groupby(["status", "code_class"], observed=True)
-        .size()
-        .rename("count")
+        df.assign(code_class=klass, status=as_string(df["status"]), count=weights(df))
+        .groupby(["status", "code_class"], observed=True)["count"]
+        .sum()
         .reset_index()
     )
     return table.sort_values(["status", "code_class"], ignore_index=True)
@@ -146,7 +156,8 @@ def by_reply_code(df: pd.DataFrame) -> pd.DataFrame:
     category = as_string(df["category"])
     connection = category.where(category.str.fullmatch(r"\d{3}").fillna(False))
     code = df["smtp_code"].fillna(connection.map(lambda c: f"({c})", na_action="ignore"))
-    table = df.assign(code=code.fillna("none")).groupby("code").size().rename("count").reset_index()
+    table = (df.assign(code=code.fillna("none"), count=weights(df)).groupby("code")["count"].sum()
+             .reset_index())
     return table.sort_values(["count", "code"], ascending=[False, True], ignore_index=True)
 
 
@@ -156,10 +167,10 @@ def by_domain(df: pd.DataFrame) -> pd.DataFrame:
     ``bounce_rate`` = bounced / (sent + bounced + expired): the share of final outcomes that failed;
     ``deferral_rate`` = deferred / all attempts.
     """
-    outbound = attempts(df, ["domain", "status"])
+    outbound = attempts(df.assign(weight=weights(df)), ["domain", "status", "weight"])
     table = (
         outbound.assign(status=as_string(outbound["status"]), domain=outbound["domain"].fillna("(none)"))
-        .pivot_table(index="domain", columns="status", aggfunc="size", fill_value=0)
+        .pivot_table(index="domain", columns="status", values="weight", aggfunc="sum", fill_value=0)
         .reindex(columns=list(ATTEMPT_STATUSES), fill_value=0)
     )
     table.columns.name = None
@@ -227,19 +238,35 @@ def top_diagnostics(df: pd.DataFrame, per_domain: int = 3, limit: int = 50,
     return top.head(limit).reset_index(drop=True)
 
 
-def timeline_window(times: pd.Series, max_buckets: int = 400) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+def timeline_window(times: pd.Series, max_buckets: int = 400, counts: pd.Series | None = None,
+                    last_times: pd.Series | None = None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """The span a timeline covers: every stamp, unless that takes more than ``max_buckets`` weeks
     (a damaged stamp of year 1 beside 2026); then the ``max_buckets`` weeks around the median stamp.
-    None without stamps."""
-    timed = times.dropna()
+    None without stamps.  A compacted frame's rows give their ``counts`` (weights) and
+    ``last_times``."""
+    stamped = times.notna()
+    timed = times.loc[stamped]
     if timed.empty:
         return None
-    first, last = timed.min(), timed.max()
+    first = timed.min()
+    last = timed.max() if last_times is None else last_times.loc[stamped].max()
     longest = pd.Timedelta(weeks=max_buckets)
     if last - first > longest:
-        middle = timed.sort_values().iloc[len(timed) // 2]
+        order = timed.sort_values(kind="stable")
+        if counts is None:
+            middle = order.iloc[len(order) // 2]
+        else:  # the stamp of the record at position total // 2, counting each row's weight
+            ends = counts.loc[order.index].to_numpy().cumsum()
+            middle = order.iloc[int(ends.searchsorted(ends[-1] // 2, side="right"))]
         first, last = max(first, middle - longest / 2), min(last, middle + longest / 2)
     return first, last
+
+
+def _window(df: pd.DataFrame, max_buckets: int) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """:func:`timeline_window` of the records of ``df`` (weighted when it is compacted)."""
+    if "weight" not in df.columns:
+        return timeline_window(df["time"], max_buckets)
+    return timeline_window(df["time"], max_buckets, weights(df), df["last_time"])
 
 
 def within(df: pd.DataFrame, since: pd.Timestamp | None = None, until: pd.Timestamp | None = None
@@ -269,11 +296,12 @@ def _comparable(moment: pd.Timestamp, times: pd.Series) -> pd.Timestamp:
 
 def outside_timeline(df: pd.DataFrame, max_buckets: int = 400) -> int:
     """How many records have a stamp the timeline leaves out (:func:`timeline_window`)."""
-    window = timeline_window(df["time"], max_buckets)
+    window = _window(df, max_buckets)
     if window is None:
         return 0
-    times = df["time"].dropna()
-    return int(((times < window[0]) | (times > window[1])).sum())
+    times = df["time"]
+    outside = ((times < window[0]) | (times > window[1])).fillna(False).astype(bool)
+    return int(weights(df).loc[outside & times.notna()].sum())
 
 
 def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400, by: str = "status"
@@ -284,8 +312,8 @@ def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400,
     ``max_buckets`` buckets.
     """
     groups = TIMELINE_STATUSES if by == "status" else CODE_CLASSES
-    timed = df.loc[df["time"].notna(), ["time", by]]
-    window = timeline_window(timed["time"], max_buckets)
+    timed = df.assign(weight=weights(df)).loc[df["time"].notna(), ["time", by, "weight"]]
+    window = _window(df, max_buckets)
     if window is not None:
         timed = timed.loc[(timed["time"] >= window[0]) & (timed["time"] <= window[1])]
     if by == "code_class":
@@ -293,7 +321,8 @@ def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400,
     timed = timed.rename(columns={by: "status"})
     if timed.empty:
         return pd.DataFrame(columns=["time", *groups, "total"])
-    first, last = timed["time"].min(), timed["time"].max()
+    first = timed["time"].min()
+    last = (df.loc[timed.index, "last_time"] if "last_time" in df.columns else timed["time"]).max()
     if freq is None:
         span = last - first
         freq = "h" if span <= pd.Timedelta(days=3) else "D" if span <= pd.Timedelta(days=max_buckets) else "W"
@@ -302,7 +331,7 @@ def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400,
         buckets = buckets - pd.to_timedelta(buckets.dt.dayofweek, unit="D")
     table = (
         timed.assign(bucket=buckets, status=as_string(timed["status"]))
-        .pivot_table(index="bucket", columns="status", aggfunc="size", fill_value=0)
+        .pivot_table(index="bucket", columns="status", values="weight", aggfunc="sum", fill_value=0)
     )
     table.columns.name = None
     step = pd.Timedelta(weeks=1) if freq == "W" else pd.Timedelta(1, unit=freq)

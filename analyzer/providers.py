@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .compact import weights
 from .frame import ATTEMPT_STATUSES, STRING, as_string, attempts
 
 OTHER = "other"
@@ -159,10 +160,11 @@ def by_provider(df: pd.DataFrame) -> pd.DataFrame:
     """
     if "provider" not in df.columns:
         df = with_provider(df)
-    outbound = attempts(df, ["provider", "domain", "status"])
+    outbound = attempts(df.assign(weight=weights(df)), ["provider", "domain", "status", "weight"])
     provider = as_string(outbound["provider"])
     table = (
-        pd.crosstab(provider, as_string(outbound["status"]))
+        pd.crosstab(provider, as_string(outbound["status"]), values=outbound["weight"], aggfunc="sum")
+        .fillna(0)
         .reindex(columns=list(ATTEMPT_STATUSES), fill_value=0)
         .astype("int64")
     )

@@ -141,6 +141,8 @@ class Accounting:
     warnings: list[str] = field(default_factory=list)
     #: records left out by ``--since`` / ``--until`` (read and counted, then not reported)
     outside_window: int = 0
+    #: a compacted run's :class:`analyzer.compact.Compactor` (its side tables), else None
+    compacted: Any = None
 
     def total(self, unit: str, name: str) -> int:
         """Sum of one counter over the inputs counted in ``unit`` (lines or messages)."""

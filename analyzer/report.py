@@ -25,7 +25,7 @@ from typing import IO, Any
 import jinja2
 import pandas as pd
 
-from . import __version__, advice, blocklists, frame, processes, providers, traffic_report, unknowns
+from . import __version__, advice, blocklists, compact, frame, processes, providers, traffic_report, unknowns
 from .hints import Hints
 from .outcomes import rates
 from .records import Accounting, traffic_of
@@ -124,7 +124,8 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         return _failures(df, top, hints)
 
     def traffic_here() -> dict[str, Any] | None:
-        return traffic_report.summary(df, traffic_of(accounting.tallies), top, hints.lang)
+        return traffic_report.summary(df, traffic_of(accounting.tallies), top, hints.lang,
+                                      side=accounting.compacted.side if accounting.compacted else None)
 
     failures = processes.forked(failures_here) if jobs > 1 else failures_here
     traffic = processes.forked(traffic_here) if jobs > 1 else traffic_here
@@ -132,14 +133,17 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
     counts = dict(zip(status["status"], status["count"], strict=True))
     attempts = sum(counts.get(s, 0) for s in frame.ATTEMPT_STATUSES)
     timed = df["time"].dropna()
+    last = (df["last_time"] if "last_time" in df.columns else df["time"]).dropna()
+    weight = compact.weights(df)
+    from_logs = (frame.as_string(df["parser"]) == "postfix-log").fillna(False).astype(bool)
     headline = {
-        "records": len(df),
+        "records": int(weight.sum()),
         "attempts": attempts,
         **{s: int(counts.get(s, 0)) for s in frame.OUTCOMES},
         **rates(counts),
-        "hard": int(df["hard"].fillna(False).sum()),
-        "from_logs": int((frame.as_string(df["parser"]) == "postfix-log").sum()),
-        "from_messages": int((frame.as_string(df["parser"]) != "postfix-log").sum()),
+        "hard": int(weight.loc[df["hard"].fillna(False).astype(bool)].sum()),
+        "from_logs": int(weight.loc[from_logs].sum()),
+        "from_messages": int(weight.loc[~from_logs].sum()),
     }
     domains = frame.by_domain(df)
     accounting_data = accounting.to_dict()
@@ -152,7 +156,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "top": top,
         "redacted": redacted,
         "period": {"first": _plain(timed.min()) if len(timed) else None,
-                   "last": _plain(timed.max()) if len(timed) else None},
+                   "last": _plain(last.max()) if len(last) else None},
         "headline": headline,
         "verdict": advice.verdict(headline, hints.lang),
         "actions": [], "sides": [], "advice": [],  # below, with the tables of _failures

@@ -17,6 +17,8 @@ from .outcomes import OUTBOUND_FAILURES
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .compact import Side
+
 COLUMNS = ("address", "reason", "first_seen", "last_seen", "count", "hard", "score")
 
 
@@ -60,11 +62,14 @@ def failures(df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[keep]
 
 
-def update(known: dict[str, Entry], df: pd.DataFrame, day: str) -> dict[str, Entry]:
+def update(known: dict[str, Entry], df: pd.DataFrame, day: str, side: Side | None = None) -> dict[str, Entry]:
     """``known`` (address -> entry, from earlier nights) with this run's records of ``day`` added:
-    each address delivered to is dropped, each failed one scored once for the day."""
+    each address delivered to is dropped, each failed one scored once for the day.  ``side``: the
+    recipients of a compacted run's collapsed deliveries."""
     entries = dict(known)
     delivered = set(as_string(df.loc[as_string(df["status"]) == "sent", "recipient"]).dropna().str.lower())
+    if side is not None:
+        delivered |= set(side.recipient_frame()["recipient"].dropna().str.lower())
     for address in delivered:
         entries.pop(address, None)
     failed = failures(df)

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .compact import DERIVED, SUMMED, Side, delivered_delays, delivered_recipients, derive_frame, quantile
 from .formats.postfix_log import SMTP_CLIENTS
 from .frame import STRING, as_string
 from .traffic import EVENT_KINDS, LEVELS, Traffic, client_domain
@@ -35,23 +36,20 @@ def log_records(df: pd.DataFrame) -> pd.DataFrame:
     ``forwarded`` as pflogsumm tells them apart: ``status=sent`` is forwarded when its text says
     ``forwarded as`` (a local alias that re-queued the message), else delivered."""
     columns = ["time", "host", "queue_id", "sender", "recipient", "domain", "status", "diagnostic", "reason",
-               "size", "delay", "delays", "remote_mta", "remote_ip", "transport"]
-    logs = df.loc[as_string(df["parser"]) == "postfix-log", columns]
+               "size", "delay", "delays", "remote_mta", "remote_ip", "transport", *DERIVED]
+    logs = derive_frame(df.loc[as_string(df["parser"]) == "postfix-log"])[columns]
     status = as_string(logs["status"])
     sent = (status == "sent").fillna(False).astype(bool)
-    forwarded = pd.Series(False, index=logs.index)
-    says = logs.loc[sent, "diagnostic"].str.contains("forwarded as ", regex=False)
-    forwarded.loc[sent] = says.fillna(False).astype(bool)
+    forwarded = logs["forwarded"].astype(bool)
     return logs.assign(status=status, delivered=sent & ~forwarded, forwarded=forwarded)
 
 
 def content_filter_hops(logs: pd.DataFrame) -> int:
     """Deliveries to a content filter on this host (a loopback relay that answered ``queued as``): the
     message comes back through smtpd, so pflogsumm (and its figures here) count it twice."""
-    delivered = logs.loc[logs["delivered"], ["remote_ip", "diagnostic"]]
-    loopback = as_string(delivered["remote_ip"]).str.match(r"127\.|::1$").fillna(False)
-    queued = delivered["diagnostic"].str.contains("queued as", regex=False).fillna(False)
-    return int((loopback & queued).sum())
+    delivered = logs.loc[logs["delivered"], ["remote_ip", "queued_as", "weight"]]
+    loopback = as_string(delivered["remote_ip"]).str.match(r"127\.|::1$").fillna(False).astype(bool)
+    return int(delivered.loc[loopback & delivered["queued_as"].astype(bool), "weight"].sum())
 
 
 def _split_at(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -66,6 +64,8 @@ def _address_keys(addresses: pd.Series) -> pa.Array:
     """pflogsumm's addresses: everything after the first ``@`` lower-cased (through Arrow, once per
     distinct address)."""
     text = pc.cast(pc.drop_null(pa.array(addresses.astype(STRING).array)), pa.string())
+    if isinstance(text, pa.ChunkedArray):  # of a concatenated frame
+        text = text.combine_chunks()
     encoded = pc.dictionary_encode(text)
     distinct = encoded.dictionary
     has_at, local, domain = _split_at(distinct)
@@ -84,16 +84,17 @@ def _distinct(values: pa.Array) -> int:
     return pc.count_distinct(values).as_py() if len(values) else 0
 
 
-def totals(logs: pd.DataFrame, traffic: Traffic | None) -> dict[str, Any]:
-    """pflogsumm's "Grand Totals", same names, same definitions."""
+def totals(logs: pd.DataFrame, traffic: Traffic | None, side: Side | None = None) -> dict[str, Any]:
+    """pflogsumm's "Grand Totals", same names, same definitions (``side``: of a compacted run)."""
     delivered = logs["delivered"]
     deferred = logs.loc[logs["status"] == "deferred", ["host", "queue_id"]]
     events = event_totals(traffic)
-    recipients = pc.unique(_address_keys(logs.loc[delivered, "recipient"]))  # without nulls
+    to = delivered_recipients(logs, side)
+    recipients = pc.unique(_address_keys(to.loc[~to["forwarded"], "recipient"]))  # without nulls
     figures: dict[str, int | float] = {
         "received": events["received"],
-        "delivered": int(delivered.sum()),
-        "forwarded": int(logs["forwarded"].sum()),
+        "delivered": int(logs.loc[delivered, "weight"].sum()),
+        "forwarded": int(logs.loc[logs["forwarded"], "weight"].sum()),
         "deferred": len(deferred.drop_duplicates()),
         "deferrals": len(deferred),
         "bounced": int((logs["status"] == "bounced").sum()),
@@ -138,8 +139,9 @@ def per_hour(logs: pd.DataFrame, traffic: Traffic | None) -> pd.DataFrame:
     kinds = kinds.mask(logs["delivered"], "delivered").mask(logs["status"] == "deferred", "deferred")
     kinds = kinds.mask(logs["status"] == "bounced", "bounced")
     hours = _wall_hours(logs["time"])
-    counted = pd.DataFrame({"kind": kinds, "hour": hours}).loc[(kinds != "") & hours.notna()]
-    from_records = counted.groupby(["hour", "kind"]).size()
+    counted = pd.DataFrame({"kind": kinds, "hour": hours, "n": logs["weight"].astype("int64")}
+                           ).loc[(kinds != "") & hours.notna()]
+    from_records = counted.groupby(["hour", "kind"])["n"].sum()
     events = [(hour, kind, n) for (kind, hour), n in (traffic.events.items() if traffic else ())
               if hour is not None and kind in PER_PERIOD]
     from_events = pd.DataFrame(events, columns=["hour", "kind", "n"]).astype({"hour": "datetime64[us]"})
@@ -171,44 +173,35 @@ def hours_by_day(hours: pd.DataFrame, days: int) -> list[dict[str, Any]]:
     return out
 
 
-def _delay_parts(delays: pd.Series) -> pd.DataFrame:
-    """``delays=a/b/c/d`` split into four float columns (:data:`_DELAY_PARTS`), through Arrow."""
-    text = pa.array(delays.astype(STRING).array)
-    number = r"\d{1,12}(?:\.\d{1,9})?"
-    valid = pc.match_substring_regex(text, f"^{number}/{number}/{number}/{number}$")
-    parts = pc.split_pattern(pc.if_else(valid, text, pa.scalar("///", text.type)), "/")
-    columns = {}
-    for i, name in enumerate(_DELAY_PARTS):
-        values = pc.list_element(parts, i)
-        values = pc.cast(pc.if_else(pc.equal(values, ""), pa.scalar(None, values.type), values), pa.float64())
-        columns[name] = values.to_numpy(zero_copy_only=False)
-    return pd.DataFrame(columns, index=delays.index)
-
-
 _AVERAGED = ("sent_delay", *_DELAY_PARTS)
 
 
 def delivery_pairs(logs: pd.DataFrame) -> pd.DataFrame:
     """Delivered and deferred records added up per recipient domain and remote MTA (a small table that
     the per-domain and per-provider tables roll up): ``sent``, ``bytes`` (of delivered mail), ``deferral``,
-    sums and counts of the delays of delivered mail (``delay`` as ``sent_delay``, the four parts of
-    ``delays=``) and the largest ``delay`` of any attempt (pflogsumm's maximum counts deferrals too)."""
-    attempts = logs.loc[logs["delivered"] | (logs["status"] == "deferred"),
-                        ["delivered", "domain", "remote_mta", "size", "delay", "delays"]]
+    sums (whole microseconds) and counts of the delays of delivered mail (``delay`` as ``sent_delay``, the
+    four parts of ``delays=``) and the largest ``delay`` of any attempt (pflogsumm's maximum counts
+    deferrals too)."""
+    attempts = logs.loc[logs["delivered"] | (logs["status"] == "deferred")]
     sent = attempts["delivered"]
+    weight = attempts["weight"].astype("int64")
+
+    def of_sent(column: str) -> pd.Series:
+        return attempts[column].where(sent, 0).fillna(0).astype("int64")
+
     frame = pd.DataFrame({
         "domain": as_string(attempts["domain"]).fillna("(none)"),
         "remote_mta": as_string(attempts["remote_mta"]).fillna(""),
-        "sent": sent.astype("int64"),
-        "deferral": (~sent).astype("int64"),
-        "bytes": attempts["size"].where(sent, 0).fillna(0).astype("int64"),
-        "sent_delay": attempts["delay"].where(sent).astype("float64"),
-        "delay": attempts["delay"].astype("float64"),
-    }, index=attempts.index).join(_delay_parts(attempts["delays"]).where(sent, axis=0))
+        "sent": weight.where(sent, 0),
+        "deferral": weight.where(~sent, 0),
+        "bytes": of_sent("size"),
+        **{("sent_delay" if name == "delay" else name): of_sent(f"{name}_us") for name in SUMMED},
+        **{("sent_delay_n" if name == "delay" else f"{name}_n"): of_sent(f"{name}_n") for name in SUMMED},
+        "delay": attempts["delay_max"].astype("float64"),
+    }, index=attempts.index)
     grouped = frame.groupby(["domain", "remote_mta"], sort=False)
-    sums = grouped[["sent", "bytes", "deferral", *_AVERAGED]].sum()
-    counts = grouped[list(_AVERAGED)].count().add_suffix("_n")
-    return pd.concat([sums, counts, grouped["delay"].max().rename("max_delay")], axis=1).reset_index()
+    sums = grouped[["sent", "bytes", "deferral", *_AVERAGED, *(f"{a}_n" for a in _AVERAGED)]].sum()
+    return pd.concat([sums, grouped["delay"].max().rename("max_delay")], axis=1).reset_index()
 
 
 def delivery_by(pairs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
@@ -221,20 +214,21 @@ def delivery_by(pairs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
     grouped = pairs.groupby(column, observed=True)
     totals = grouped[["sent", "bytes", "deferral", *_AVERAGED, *(f"{a}_n" for a in _AVERAGED)]].sum()
     counted = {a: totals[f"{a}_n"].where(totals[f"{a}_n"] > 0) for a in _AVERAGED}
-    means = {("avg_delay" if a == "sent_delay" else a): totals[a] / counted[a] for a in _AVERAGED}
+    means = {("avg_delay" if a == "sent_delay" else a): totals[a] / 1e6 / counted[a] for a in _AVERAGED}
     table = pd.DataFrame({"sent": totals["sent"], "bytes": totals["bytes"], "deferrals": totals["deferral"],
                           "max_delay": grouped["max_delay"].max(), **means})
     table = table.sort_values(["sent", "deferrals"], ascending=False).head(top).rename_axis(column)
     return table.reset_index()[names].round(3)
 
 
-def delay_percentiles(logs: pd.DataFrame) -> dict[str, float | None]:
-    """``delay=`` of delivered mail: median, 95th percentile and maximum (seconds)."""
-    delays = logs.loc[logs["delivered"], "delay"].dropna().astype("float64")
-    if delays.empty:
+def delay_percentiles(logs: pd.DataFrame, side: Side | None = None) -> dict[str, float | None]:
+    """``delay=`` of delivered mail: median, 95th percentile and maximum (seconds); ``side``: the
+    values of a compacted run's collapsed rows."""
+    counts = delivered_delays(logs.loc[logs["delivered"]], side)
+    if counts.empty:
         return {"p50": None, "p95": None, "max": None}
-    return {"p50": round(float(delays.quantile(0.5)), 3), "p95": round(float(delays.quantile(0.95)), 3),
-            "max": round(float(delays.max()), 3)}
+    return {"p50": round(quantile(counts, 0.5), 3), "p95": round(quantile(counts, 0.95), 3),
+            "max": round(float(counts.index.max()), 3)}
 
 
 def top_counts(table: dict[str, list[int]], top: int, by: int) -> list[dict[str, Any]]:
@@ -251,17 +245,18 @@ def _top_rows(table: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
     return table.sort_values([column, "key"], ascending=[False, True]).head(top)
 
 
-def top_recipients(logs: pd.DataFrame, top: int) -> dict[str, list[dict[str, Any]]]:
+def top_recipients(logs: pd.DataFrame, top: int, side: Side | None = None) -> dict[str, list[dict[str, Any]]]:
     """pflogsumm's "Recipients by message count" and "by message size": delivered mail per recipient
-    (pflogsumm's address: the domain lower-cased)."""
-    delivered = logs.loc[logs["delivered"] & logs["recipient"].notna(), ["recipient", "size"]]
+    (pflogsumm's address: the domain lower-cased); ``side``: of a compacted run."""
+    to = delivered_recipients(logs, side)
+    delivered = to.loc[~to["forwarded"]]
     if delivered.empty:
         return {"by_messages": [], "by_bytes": []}
     keys = pc.dictionary_encode(_address_keys(delivered["recipient"]))
-    sizes = pd.Series(delivered["size"].fillna(0).astype("int64").to_numpy())
-    grouped = sizes.groupby(keys.indices.to_numpy())  # by the position of each key in keys.dictionary
+    positions = keys.indices.to_numpy()  # of each key in keys.dictionary
+    grouped = delivered[["count", "bytes"]].reset_index(drop=True).groupby(positions).sum()
     table = pd.DataFrame({"key": keys.dictionary.to_pandas(types_mapper=pd.ArrowDtype).astype(STRING),
-                          "messages": grouped.size(), "bytes": grouped.sum()})
+                          "messages": grouped["count"], "bytes": grouped["bytes"]})
     ranked = {name: _top_rows(table, column, top)
               for name, column in (("by_messages", "messages"), ("by_bytes", "bytes"))}
     return {name: [{"key": k, "messages": int(m), "bytes": int(b)}
@@ -419,7 +414,8 @@ def remote_deliveries(logs: pd.DataFrame) -> pd.Series:
     mask = (logs["status"] == "sent").to_numpy(dtype=bool, na_value=False)
     mask &= as_string(logs["transport"]).isin(list(SMTP_CLIENTS)).to_numpy(dtype=bool, na_value=False)
     mask &= remote.fill_null(False).to_numpy(zero_copy_only=False)
-    return as_string(logs.loc[mask, "domain"]).fillna("(none)").value_counts()
+    domains = as_string(logs.loc[mask, "domain"]).fillna("(none)")
+    return logs.loc[mask, "weight"].astype("int64").groupby(domains).sum().sort_values(ascending=False)
 
 
 def tls_by_domain(logs: pd.DataFrame, traffic: Traffic | None) -> dict[str, dict[str, int]]:
@@ -457,8 +453,10 @@ def _top(counter: Any, top: int, name: str) -> list[dict[str, Any]]:
     return [{name: key, "count": n} for key, n in counter.most_common(top)]
 
 
-def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en") -> dict[str, Any] | None:
-    """Everything under ``traffic`` in the summary (``--json``); None when no Postfix log was read."""
+def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en", side: Side | None = None
+            ) -> dict[str, Any] | None:
+    """Everything under ``traffic`` in the summary (``--json``); None when no Postfix log was read.
+    ``side``: the side tables of a compacted run (:mod:`analyzer.compact`)."""
     logs = log_records(df)
     if logs.empty and traffic is None:
         return None
@@ -472,17 +470,17 @@ def summary(df: pd.DataFrame, traffic: Traffic | None, top: int, lang: str = "en
     smtpd_domains = _smtpd_domains(traffic)
     tls_domains = tls_by_domain(logs, traffic)
     pairs = delivery_pairs(logs)
-    recipients = top_recipients(logs, top)
+    recipients = top_recipients(logs, top, side)
     if len(pairs):
         pairs = with_provider(pairs)
         pairs = pairs.assign(provider=as_string(pairs["provider"]).map(labels()))
     return {
-        **totals(logs, traffic),
+        **totals(logs, traffic, side),
         "per_day": _rows(per_day(hours)),
         "per_hour": _rows(hours.assign(hour=hours["hour"].dt.strftime("%Y-%m-%dT%H:00"))) if len(hours)
         else [],
         "hours_by_day": hours_by_day(hours, min(top, 3)),
-        "delays": delay_percentiles(logs),
+        "delays": delay_percentiles(logs, side),
         "domains": [{**row, "tls_share": _share(tls_domains.get(row["domain"]))}
                     for row in _rows(delivery_by(pairs, "domain", top))],
         "providers": _rows(delivery_by(pairs, "provider", top)),

@@ -36,22 +36,27 @@ def days_before(day: str, days: int) -> str:
 
 def daily_rows(df: pd.DataFrame, run_day: str) -> list[tuple]:
     """This run's records as daily aggregates: one row per :data:`DAILY_KEYS` with count, first and
-    last seen (records without a time count on ``run_day``)."""
+    last seen (records without a time count on ``run_day``); each row counts its ``weight``."""
+    from .compact import weights
     from .providers import with_provider
 
     if df.empty:
         return []
-    times = df["time"]
+    times, last = df["time"], df["last_time"] if "last_time" in df.columns else df["time"]
     if getattr(times.dtype, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+        last = last.dt.tz_convert("UTC").dt.tz_localize(None)
     keyed = pd.DataFrame({
         "day": times.dt.strftime("%Y-%m-%d").fillna(run_day),
         **{k: as_string(with_provider(df)[k] if k == "provider" else df[k]).fillna("")
            for k in DAILY_KEYS[1:-1]},
         "hard": df["hard"].fillna(False).astype(bool),
         "time": times.dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        "last": last.dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        "weight": weights(df),
     })
-    grouped = keyed.groupby(list(DAILY_KEYS), observed=True, dropna=False)["time"].agg(["size", "min", "max"])
+    grouped = keyed.groupby(list(DAILY_KEYS), observed=True, dropna=False).agg(
+        size=("weight", "sum"), min=("time", "min"), max=("last", "max"))
     rows = zip(grouped.index, grouped.itertuples(index=False), strict=True)
     return [(*key, int(size), _text(first), _text(last)) for key, (size, first, last) in rows]
 

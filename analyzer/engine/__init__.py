@@ -39,6 +39,7 @@ from .work import Result
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..compact import Compactor
     from ..store import Store
 
 __all__ = ["Carry", "Executor", "Here", "Processes", "Progress", "Unit", "read_frame", "spool_folder"]
@@ -63,13 +64,16 @@ class _Part:
 def read_frame(inputs: Iterable[str] | str, accounting: Accounting | None = None,
                classifier: Classifier | None = None, jobs: int | None = None,
                while_parsing: Callable[[], None] | None = None, store: Store | None = None,
-               engine: Executor | None = None, progress: bool = False) -> pd.DataFrame:
+               engine: Executor | None = None, progress: bool = False, compact: bool = False
+               ) -> pd.DataFrame:
     """All records as one DataFrame; large plain inputs are parsed in ranges on ``jobs`` cores
     (default: all) or on the ``engine`` (Dask); per-input counts go to ``accounting``.
 
     ``while_parsing`` is called once, while worker processes parse (or after parsing when none
     were needed).  With a ``store`` (``--state``), only what earlier runs have not read is read,
-    and the store learns what was.  ``progress`` shows bars on a terminal.
+    and the store learns what was.  ``progress`` shows bars on a terminal.  With ``compact``, each
+    unit's successful deliveries are collapsed into weighted rows as its result is reduced
+    (:mod:`analyzer.compact`); the side tables go to ``accounting.compacted``.
     """
     accounting = accounting if accounting is not None else Accounting()
     classifier = classifier or default_classifier()
@@ -78,6 +82,9 @@ def read_frame(inputs: Iterable[str] | str, accounting: Accounting | None = None
     # with a store: the queue ids in flight and what the traffic figures left open (store.CARRIED)
     carry = Carry(*store.in_flight(), **store.carried()) if store is not None else Carry()
     done: list[tuple[Input, pa.Table]] = []
+    from ..compact import Compactor
+
+    compactor = Compactor() if compact else None
     with ExitStack() as stack:
         executor: Executor = engine if engine is not None else Processes(jobs) if jobs > 1 else here
         if engine is None:
@@ -87,7 +94,7 @@ def read_frame(inputs: Iterable[str] | str, accounting: Accounting | None = None
         except OSError:  # no temporary folder: the workers send their tables back through pipes
             spool = ""
         bar = stack.enter_context(Progress(progress))
-        run = _Run(classifier, executor, here, carry, spool, bar, while_parsing, store, stack)
+        run = _Run(classifier, executor, here, carry, spool, bar, while_parsing, store, stack, compactor)
         pending: deque[tuple[_Part, Unit | None, Pending | None]] = deque()
         for whole in open_inputs(_specs(inputs), sniff):
             part = run.part_of(whole)
@@ -102,6 +109,7 @@ def read_frame(inputs: Iterable[str] | str, accounting: Accounting | None = None
     if store is not None:
         store.keep_in_flight(carry.senders, carry.sizes)
         store.keep_carried(carry.traffic_state())
+    accounting.compacted = compactor
     return _frame([table for _, table in done])
 
 
@@ -116,6 +124,7 @@ class _Run:
     while_parsing: Callable[[], None] | None
     store: Store | None
     stack: ExitStack
+    compactor: Compactor | None = None
     waited: bool = False
 
     def part_of(self, whole: Input) -> _Part:
@@ -180,7 +189,8 @@ class _Run:
         except READ_ERRORS as error:
             raise InputError(f"{part.whole.name}: cannot read: {error}") from None
         part.results.append(result)
-        part.tables.append(self.carry.join(result))
+        table = self.carry.join(result)
+        part.tables.append(self.compactor.add(table) if self.compactor is not None else table)
         self.bar.advance(unit.size)
 
     def _finish(self, part: _Part, accounting: Accounting, done: list[tuple[Input, pa.Table]]) -> None:
@@ -211,15 +221,19 @@ def _frame(tables: list[pa.Table]) -> pd.DataFrame:
     carries time zones, naive times (of the other inputs, and of inputs with no record or no stamp
     at all) are taken as this machine's local time (classic syslog stamps are the server's local
     time) and all become UTC."""
+    from ..compact import derive_frame
     from ..frame import concat, from_table
     from ..table import to_table
 
     frames = [from_table(table) for table in tables] or [from_table(to_table([]))]
+    if any("weight" in f.columns for f in frames):  # compacted: an input without records is derived too
+        frames = [derive_frame(f) for f in frames]
     if len(frames) == 1:
         return frames[0]
     if any(getattr(f["time"].dtype, "tz", None) is not None for f in frames):
         local = datetime.now().astimezone().tzinfo
-        frames = [f.assign(time=_as_utc(f["time"], local)) for f in frames]
+        frames = [f.assign(**{name: _as_utc(f[name], local) for name in ("time", "last_time") if name in f})
+                  for f in frames]
     return concat(frames)
 
 
