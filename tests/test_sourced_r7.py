@@ -53,6 +53,11 @@ ROWS = [
      "massimo consentito.", None, None, None, "mailboxfull"),
     ("Outlook.com fr-fr", "Quota dépassé", None, None, None, "mailboxfull"),
     ("Outlook.com fr-fr, ASCII", "552 5.2.2 QUOTA DEPASSE", "552", "5.2.2", "RCPT", "mailboxfull"),
+    ("Gmail help de", "Der Posteingang des Empfängers hat keinen freien Speicherplatz.", None, None, None,
+     "mailboxfull"),
+    # filtered
+    ("Aruba PEC", "554 <bob@example.net>: Messaggio rifiutato dal sistema. Indirizzo destinatario sconosciuto o non "
+     "abilitato alla ricezione di posta non certificata", "554", None, "RCPT", "filtered"),
     # suspend
     ("Spanish ISP", "550 Esta casilla ha expirado por falta de uso", "550", None, "RCPT", "suspend"),
     # hostunknown
