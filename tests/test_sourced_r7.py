@@ -34,16 +34,6 @@ ROWS = [
     ("Outlook.com it-it", "Mailbox non valida", None, None, None, "userunknown"),
     ("Gmail help de", "Das E-Mail-Konto, das Sie kontaktieren möchten, ist nicht vorhanden.", None, None, None,
      "userunknown"),
-    ("Gmail de heading", "Adresse nicht gefunden\nIhre Nachricht wurde nicht an bob@example.net zugestellt.", None, None,
-     None, "userunknown"),
-    ("Gmail fr heading", "Adresse introuvable\nVotre message n'a pas été distribué à bob@example.net.", None, None, None,
-     "userunknown"),
-    ("Gmail es heading", "Dirección no encontrada", None, None, None, "userunknown"),
-    ("Gmail es heading, upper case", "DIRECCIÓN NO ENCONTRADA", None, None, None, "userunknown"),
-    ("Gmail it heading", "Indirizzo non trovato", None, None, None, "userunknown"),
-    ("Gmail pt heading", "Endereço não encontrado", None, None, None, "userunknown"),
-    ("Gmail pt heading without accents", "Endereco nao encontrado", None, None, None, "userunknown"),
-    ("Gmail ja heading", "アドレスが見つかりませんでした", None, None, None, "userunknown"),
     # mailboxfull
     ("Outlook.com it-it", "Cassetta postale piena o quota superata", None, None, None, "mailboxfull"),
     ("Outlook.com it-it", "452 Spazio disponibile superato", "452", None, "RCPT", "mailboxfull"),
@@ -81,8 +71,6 @@ def test_a_sourced_wording_gives_its_reason(source: str, text: str, smtp: str | 
 
 
 @pytest.mark.parametrize(("text", "smtp", "enhanced", "command", "reason"), [
-    # "Adresse nicht gefunden" after a hyphen is another address: no recipient reading
-    ("IP-Adresse nicht gefunden", None, None, None, "onhold"),
     # an IP address that was not found is not the recipient's address
     ("Indirizzo IP non trovato", None, None, None, "onhold"),
     # a sending quota is not the mailbox's
