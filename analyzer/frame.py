@@ -328,7 +328,7 @@ def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400,
         freq = "h" if span <= pd.Timedelta(days=3) else "D" if span <= pd.Timedelta(days=max_buckets) else "W"
     buckets = timed["time"].dt.floor("D") if freq == "W" else timed["time"].dt.floor(freq)
     if freq == "W":
-        buckets = buckets - pd.to_timedelta(buckets.dt.dayofweek, unit="D")
+        buckets = buckets - pd.to_timedelta(buckets.dt.day_of_week, unit="D")
     table = (
         timed.assign(bucket=buckets, status=as_string(timed["status"]))
         .pivot_table(index="bucket", columns="status", values="weight", aggfunc="sum", fill_value=0)
