@@ -101,6 +101,15 @@ CASES = [
      "userunknown", "Exim routing: 'Unrouteable address'"),
     ("bounced", "5.0.0", SAID.format(reply="550 Benutzer unbekannt", command="RCPT TO"), "userunknown",
      "GMX/Web.de postmaster pages"),
+    # a hop limit is a mail loop (RFC 3463 X.4.6), not a size limit
+    ("bounced", "5.4.6", SAID.format(reply="554 5.4.6 Too many hops 26 (25 max): from <alice@example.org> via "
+                                           "mx.example.net, to <bob@example.net>", command="end of DATA"),
+     "systemerror", "Sendmail deliver.c"),
+    ("bounced", "5.4.6", SAID.format(reply="554 too many hops, this message is looping (#5.4.6)", command="DATA"),
+     "systemerror", "qmail qmail-smtpd.c"),
+    ("bounced", "5.0.0", SAID.format(reply='550 Too many "Received" headers - suspected mail loop',
+                                     command="end of DATA"),
+     "systemerror", "Exim receive.c"),
 ]
 
 
