@@ -57,7 +57,8 @@ def test_a_greylisting_refusal_in_a_log_is_greylisted(tmp_path: Path, name: str,
     (MILTER, "451", "4.7.1", "RCPT"),
     ("450 4.7.1 Greylisted by greyfix 0.4.0, try again in 30 seconds. See http://www.example.org/greyfix/ for "
      "more information.", "450", "4.7.1", "RCPT"),
-    ("451 4.7.1 Greylisted for 00:05:00 (eee)", "451", "4.7.1", "RCPT"),
+    ("451 4.7.1 Greylisted for 5 minutes", "451", "4.7.1", "RCPT"),
+    ("451 4.7.1 Greylisting in action, please come back in 00:05:00", "451", "4.7.1", "RCPT"),
     ("451 4.7.1 192.0.2.7 is not yet authorized to deliver mail from <alice@example.org> to <bob@example.net>. "
      "Please try later.", "451", "4.7.1", "RCPT"),
 ])
