@@ -162,11 +162,10 @@ class _Phrase:
     #: words too vague to beat a specific enhanced code ("blocked", "service unavailable")
     vague: bool
     #: Sisimai's name for the reason when the reply answered a command not in ``commands`` (or, the
-    #: command unknown, when ``unknown_command = "sisimai"``), unless the code is one of ``keep_codes``
+    #: command unknown, when ``unknown_command = "sisimai"``), unless the whole code matches
+    #: ``keep_code_pattern`` (``[45]\.1\.(?:[0-4]|6|10)``)
     sisimai: str | None
     commands: frozenset[str]
-    keep_codes: tuple[str, ...]
-    #: the same as a pattern the whole code must match (``[45]\.1\.(?:[0-4]|6|10)``), or None
     keep_code_pattern: re.Pattern[str] | None
     unknown_sisimai: bool
     #: replies to these commands are not what the words mean (a "user unknown" answer to MAIL FROM)
@@ -176,7 +175,7 @@ class _Phrase:
 def _phrase(entry: dict[str, Any]) -> _Phrase:
     return _Phrase(
         entry["reason"], _compile_lowered(entry["patterns"]), bool(entry.get("vague")), entry.get("sisimai"),
-        frozenset(entry.get("commands", ())), tuple(entry.get("keep_codes", ())),
+        frozenset(entry.get("commands", ())),
         re.compile(entry["keep_code_pattern"]) if entry.get("keep_code_pattern") else None,
         entry.get("unknown_command") == "sisimai", frozenset(entry.get("pass_commands", ())),
     )
@@ -446,7 +445,7 @@ class Classifier:
         is one of its ``pass_commands``: later rules decide)."""
         if command in phrase.pass_commands:
             return ""
-        if phrase.sisimai is None or code in phrase.keep_codes or (
+        if phrase.sisimai is None or (
                 phrase.keep_code_pattern is not None and phrase.keep_code_pattern.fullmatch(code)):
             return None
         if command:

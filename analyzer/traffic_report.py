@@ -17,7 +17,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .compact import DERIVED, SUMMED, Side, delivered_delays, delivered_recipients, derive_frame, quantile
+from .compact import (
+    DELAY_PARTS,
+    DERIVED,
+    SUMMED,
+    Side,
+    delivered_delays,
+    delivered_recipients,
+    derive_frame,
+    quantile,
+)
 from .formats.postfix_log import SMTP_CLIENTS
 from .frame import STRING, as_string
 from .traffic import EVENT_KINDS, LEVELS, Traffic, client_domain
@@ -28,7 +37,6 @@ TOTALS = ("received", "delivered", "forwarded", "deferred", "deferrals", "bounce
           "sending_domains", "recipients", "recipient_domains")
 PER_PERIOD = ("received", "delivered", "deferred", "bounced", "rejected", "reject_warnings", "held",
               "discarded")
-_DELAY_PARTS = ("before_queue", "in_queue", "connection", "transmission")
 
 
 def log_records(df: pd.DataFrame) -> pd.DataFrame:
@@ -173,7 +181,7 @@ def hours_by_day(hours: pd.DataFrame, days: int) -> list[dict[str, Any]]:
     return out
 
 
-_AVERAGED = ("sent_delay", *_DELAY_PARTS)
+_AVERAGED = ("sent_delay", *DELAY_PARTS)
 
 
 def delivery_pairs(logs: pd.DataFrame) -> pd.DataFrame:
@@ -208,7 +216,7 @@ def delivery_by(pairs: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
     """pflogsumm's "Host/Domain Summary: Message Delivery" by ``column`` (``domain`` or ``provider``) of
     :func:`delivery_pairs`: sent, bytes, deferrals, average and maximum delay, and the average of each
     part of ``delays=``."""
-    names = [column, "sent", "bytes", "deferrals", "avg_delay", "max_delay", *_DELAY_PARTS]
+    names = [column, "sent", "bytes", "deferrals", "avg_delay", "max_delay", *DELAY_PARTS]
     if pairs.empty:
         return pd.DataFrame(columns=names)
     grouped = pairs.groupby(column, observed=True)
