@@ -11,7 +11,11 @@ written while looking at one half and measured on the other); and ``../shared/co
 bounce texts labelled by another project in its own categories (:data:`CRISP_REASONS` says which of
 our reasons each category accepts).
 
-    python bench/corpus_score.py [--misses] [--half A|B] [--json]
+    python bench/corpus_score.py [--misses] [--half A|B] [--json] [--sisimai]
+
+``--sisimai`` also reads the crisp texts with Sisimai (Debian's ``libsisimai-perl``), in the same minimal
+messages, and scores it the same way: the peer figure for "at least Sisimai's on files labelled by another
+project".
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from __future__ import annotations
 import argparse
 import email
 import json
+import subprocess
 import sys
+import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -174,33 +181,72 @@ def score(corpus: Path = CORPUS, half: str | None = None, classifier: Classifier
     }
 
 
+CRISP_HEAD = (b"From: MAILER-DAEMON@mailer.example.net (Mail Delivery System)\n"
+              b"To: sender@example.net\nSubject: Undelivered Mail Returned to Sender\n"
+              b"Content-Type: text/plain; charset=utf-8\n\n")
+#: A crisp result: (recipient, enhanced code, reason) of each record read from one text.
+Found = list[tuple[str, str, str]]
+
+
 def crisp_records(path: Path) -> list[Record]:
     """Records of one crisp text, read as the body of a minimal bounce message."""
-    body = path.read_bytes()
-    head = (b"From: MAILER-DAEMON@mailer.example.net (Mail Delivery System)\n"
-            b"To: sender@example.net\nSubject: Undelivered Mail Returned to Sender\n"
-            b"Content-Type: text/plain; charset=utf-8\n\n")
-    message = email.message_from_bytes(head + body)
+    message = email.message_from_bytes(CRISP_HEAD + path.read_bytes())
     from analyzer.formats.bounce import records_of
 
     classify = default_classifier().classify
     return [classify(r) for r in records_of(message, str(path))]
 
 
-def score_crisp(corpus: Path = CRISP) -> dict[str, Any]:
-    """Recipients, stated codes and reasons on the crisp texts (fields its own tests assert)."""
+def read_ours(paths: list[Path]) -> dict[str, Found]:
+    """What this project reads from each crisp text."""
+    return {p.name: [(r.recipient, r.enhanced_code, r.reason) for r in crisp_records(p)] for p in paths}
+
+
+#: Sisimai (Debian's libsisimai-perl) over each file named on its command line: one JSON line per record.
+SISIMAI = r"""
+use Sisimai; use JSON::PP;
+for my $file (@ARGV) {
+    my $data = Sisimai->make($file) || [];
+    for my $d (@$data) {
+        print JSON::PP->new->canonical->encode({file => $file, recipient => lc $d->recipient->address,
+            status => $d->deliverystatus // "", reason => $d->reason // ""}), "\n";
+    }
+}
+"""
+
+
+def read_sisimai(paths: list[Path]) -> dict[str, Found]:
+    """What Sisimai reads from the same messages (each text in the same minimal message), for the peer
+    column: run once over all files."""
+    found: dict[str, Found] = {p.name: [] for p in paths}
+    with tempfile.TemporaryDirectory() as tmp:
+        names = []
+        for p in paths:
+            (Path(tmp) / p.name).write_bytes(CRISP_HEAD + p.read_bytes())
+            names.append(str(Path(tmp) / p.name))
+        out = subprocess.run(["perl", "-e", SISIMAI, *names], capture_output=True, text=True, check=True)
+    for line in out.stdout.splitlines():
+        row = json.loads(line)
+        found[Path(row["file"]).name].append((row["recipient"], row["status"], row["reason"]))
+    return found
+
+
+def score_crisp(corpus: Path = CRISP, reader: Callable[[list[Path]], dict[str, Found]] = read_ours
+                ) -> dict[str, Any]:
+    """Recipients, stated codes and reasons on the crisp texts (fields its own tests assert), as
+    ``reader`` reads them."""
     rows = [json.loads(line) for line in (corpus / "expected.jsonl").read_text().splitlines() if line]
+    rows = [row for row in rows if "recipients" in row.get("asserted", ())]
+    found = reader([corpus / row["file"] for row in rows])
     totals: Counter[str] = Counter()
     misses: list[str] = []
     for row in rows:
-        if "recipients" not in row.get("asserted", ()):
-            continue
-        records = crisp_records(corpus / row["file"])
+        records = found[row["file"]]
         if not row["is_bounce"] or not row["recipients"]:
             totals["not_n"] += 1
             totals["not_ok"] += not records
             continue
-        by_address = {r.recipient: r for r in records}
+        by_address = {r[0]: r for r in records}
         for address in row["recipients"]:
             record = by_address.get(address)
             totals["addr_n"] += 1
@@ -208,16 +254,15 @@ def score_crisp(corpus: Path = CRISP) -> dict[str, Any]:
             ok = {"addr": record is not None}
             if row["status"]:
                 totals["code_n"] += 1
-                ok["code"] = record is not None and record.enhanced_code == row["status"]
+                ok["code"] = record is not None and record[1] == row["status"]
                 totals["code_ok"] += ok["code"]
             accepted = CRISP_REASONS.get(row["reason"])
             if accepted:
                 totals["reason_n"] += 1
-                ok["reason"] = record is not None and record.reason in accepted
+                ok["reason"] = record is not None and record[2] in accepted
                 totals["reason_ok"] += ok["reason"]
             if not all(ok.values()):
-                got = (record.enhanced_code, record.reason, record.rule) if record else None
-                misses.append(f"{row['file']}: want {(address, row['status'], row['reason'])} got {got}")
+                misses.append(f"{row['file']}: want {(address, row['status'], row['reason'])} got {record}")
     return {
         "address_pct": 100 * totals["addr_ok"] / max(1, totals["addr_n"]),
         "code_pct": 100 * totals["code_ok"] / max(1, totals["code_n"]),
@@ -242,6 +287,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--half", choices=["A", "B"],
                         help="misses of this half, classified by the phrases that never saw it")
+    parser.add_argument("--sisimai", action="store_true",
+                        help="also score Sisimai (perl, libsisimai-perl) on the crisp texts")
     args = parser.parse_args()
     if not CORPUS.is_dir():
         print(f"no corpus at {CORPUS}", file=sys.stderr)
@@ -252,9 +299,11 @@ def main() -> int:
     entries = sum(unseen[h]["entries"] for h in "AB")
     cross = sum(unseen[h]["reason_pct"] * unseen[h]["entries"] for h in "AB") / max(1, entries)
     crisp = score_crisp() if CRISP.is_dir() else None
+    peer = score_crisp(reader=read_sisimai) if args.sisimai and CRISP.is_dir() else None
     if args.json:
         print(json.dumps({"dev": result, "halves": halves, "unseen_halves": unseen,
-                          "cross_family_reason_pct": cross, "crisp": crisp}, indent=1))
+                          "cross_family_reason_pct": cross, "crisp": crisp,
+                          "crisp_sisimai": peer}, indent=1))
         return 0
     print(_line("dev", result) + f"  twins differing {len(result['twins_bad'])}")
     for half, figures in halves.items():
@@ -266,6 +315,9 @@ def main() -> int:
     if crisp is not None:
         print(f"crisp   address {crisp['address_pct']:.1f}%  enhanced code {crisp['code_pct']:.1f}%  "
               f"reason {crisp['reason_pct']:.1f}% of {crisp['reason_n']}  not-bounces {crisp['not_ok']}")
+    if peer is not None:
+        print(f"Sisimai on crisp: address {peer['address_pct']:.1f}%  enhanced code {peer['code_pct']:.1f}%  "
+              f"reason {peer['reason_pct']:.1f}% of {peer['reason_n']}  not-bounces {peer['not_ok']}")
     shown = unseen[args.half] if args.half else result
     by_module = Counter({m: len(v) for m, v in shown["misses"].items()})
     print("misses by module:", ", ".join(f"{m} {c}" for m, c in by_module.most_common()))

@@ -9,6 +9,7 @@ when our code is equal, or when we report no specific code (empty or ``x.0.0``).
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -96,7 +97,7 @@ def test_cross_family_figure(corpus: Path) -> None:
     unseen = [corpus_score.score(CORPUS, half, corpus_score.unseen_classifier(half)) for half in "AB"]
     entries = sum(u["entries"] for u in unseen)
     cross = sum(u["reason_pct"] * u["entries"] for u in unseen) / entries
-    assert cross >= 81.0  # reached 81.5 (dev 97.0): the gap issue 8 asks to shrink
+    assert cross >= 86.0  # reached 87.3 (dev 97.0): the gap issue 8 asks to shrink
 
 
 def test_crisp_figures() -> None:
@@ -110,3 +111,20 @@ def test_crisp_figures() -> None:
     assert result["code_pct"] >= 99.0  # reached 100.0
     assert result["reason_pct"] >= 73.0  # reached 74.1
     assert result["not_ok"].split("/")[0] == result["not_ok"].split("/")[1]
+
+
+def test_crisp_at_least_sisimai() -> None:
+    """Issue 8: on bounces labelled by another project, every figure at least Sisimai's on the same texts
+    (Debian's libsisimai-perl reads the same minimal messages; measured 100 / 95.8 / 58.8 % against our
+    100 / 100 / 74.1 %)."""
+    import corpus_score
+
+    if not (corpus_score.CRISP / "expected.jsonl").exists():
+        pytest.skip(f"{corpus_score.CRISP} is not available")
+    if subprocess.run(["perl", "-MSisimai", "-e", "1"], capture_output=True).returncode != 0:
+        pytest.skip("Sisimai (Debian package libsisimai-perl) is not installed")
+    ours = corpus_score.score_crisp()
+    peer = corpus_score.score_crisp(reader=corpus_score.read_sisimai)
+    assert peer["reason_n"] == ours["reason_n"] > 0
+    for figure in ("address_pct", "code_pct", "reason_pct"):
+        assert ours[figure] >= peer[figure], figure
