@@ -103,3 +103,14 @@ def test_a_rule_set_without_the_table_ignores_the_subject() -> None:
     rules.pop("notice_subject")
     (record,) = notice("Returned mail: User unknown", classifier=Classifier(rules))
     assert record.rule == "fallback:text"
+
+
+def test_a_notice_about_two_recipients_does_not_read_its_subject() -> None:
+    """The Subject states one cause, and a notice about two recipients does not say whose: neither
+    recipient takes it (each keeps what its own transcript line says)."""
+    two = "\n".join(f">>> RCPT To:<{a}>\n<<< 550 <{a}>... \n550 {a}... "
+                    for a in ("bob@example.org", "carol@example.org"))
+    two = "... while talking to mx.example.org.:\n" + two
+    records = notice("Returned mail: User unknown", two)
+    assert [r.recipient for r in records] == ["bob@example.org", "carol@example.org"]
+    assert [(r.notice_subject, r.rule) for r in records] == [(None, "fallback:text")] * 2

@@ -83,7 +83,8 @@ def records_of(message: Message, source: str) -> list[Record]:
     subject = decode_value(original.get("Subject")) if original is not None else ""
     orig_from = _first_address(original, "From")
     bounce_time = parse_date(mail.header("Date"))
-    notice_subject = mail.subject.strip()[:300] or None
+    # A Subject that states a cause states one recipient's: read it only for a notice about one.
+    notice_subject = (mail.subject.strip()[:300] or None) if len(hits) == 1 else None
     records = []
     for hit in hits:
         recipient = clean(hit.recipient).strip().lower()
