@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import re._constants as _sre_constants  # type: ignore[import-not-found]
-import re._parser as _sre_parser  # type: ignore[import-not-found]
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -66,18 +64,38 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 
 def _required_literal(pattern: str) -> str:
-    """The longest run of literal characters every match of ``pattern`` contains (its top-level
-    sequence only), or ``""``: a text without it cannot match, which a substring test finds in a
-    fraction of the time the regex takes."""
-    try:
-        items = list(_sre_parser.parse(pattern))
-    except Exception:  # a pattern the private parser does not read is simply not screened
-        return ""
+    """The longest run of literal characters every match of ``pattern`` contains, read from its top
+    level only (groups, classes and escapes like ``\\b`` end a run; a character made optional by
+    ``?``, ``*`` or ``{`` does not count), or ``""`` when the top level has alternatives: a text without
+    it cannot match, which a substring test finds in a fraction of the time the regex takes."""
     best = run = ""
-    for op, arg in items:
-        if op is _sre_constants.LITERAL:
-            run += chr(arg)
-            continue
+    depth = i = 0
+    while i < len(pattern):
+        char, i = pattern[i], i + 1
+        literal = None
+        if char == "\\" and i < len(pattern):
+            char, i = pattern[i], i + 1
+            literal = None if char.isalnum() else char  # \b \d \w ... are not literals; \. \- are
+        elif char == "[":  # a class: skip to its closing bracket
+            i += pattern[i] == "^" if i < len(pattern) else 0
+            i += pattern[i] == "]" if i < len(pattern) else 0
+            while i < len(pattern) and pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+            i += 1
+        elif char == "{":  # a counted repeat: skip its bounds
+            i = pattern.find("}", i) + 1 or len(pattern)
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            return ""
+        elif char not in ".^$*+?}|":
+            literal = char
+        if literal is not None and depth == 0:
+            optional = i < len(pattern) and pattern[i] in "?*{"
+            if not optional:
+                run += literal
+            if not optional and (i >= len(pattern) or pattern[i] != "+"):
+                continue
         best, run = max(best, run, key=len), ""
     return max(best, run, key=len)
 

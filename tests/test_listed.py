@@ -123,3 +123,19 @@ def test_the_literal_screen_never_hides_a_listing() -> None:
     ]
     for text in texts:
         assert list_name(text) == _unscreened(text), text
+
+
+@pytest.mark.parametrize(("pattern", "literal"), [
+    (r"spamcop\.net", "spamcop.net"),
+    (r"(?<![\w-])dbl\.spamhaus\.org", "dbl.spamhaus.org"),
+    (r"\bpbl\d{4,10}\b", "pbl"),  # the bounds of a counted repeat are no literal
+    (r"mailspike\.(?:net|org|io)", "mailspike."),  # a group ends the run
+    (r"\bnix ?spam\b", "spam"),  # an optional character ends a run ("nixspam" matches): the longer one
+    (r"ab+c", "ab"),  # one b at least
+    (r"[\]a]bc", "bc"),  # a class, even one that holds a bracket
+    (r"spamhaus|spamcop", ""),  # alternatives at the top level: no literal every match holds
+])
+def test_the_literal_every_match_contains(pattern: str, literal: str) -> None:
+    from analyzer.blocklists import _required_literal
+
+    assert _required_literal(pattern) == literal
