@@ -26,6 +26,17 @@ ROWS = [
     ("Exim specification SPF example", "550 192.0.2.9 is not allowed to send mail from example.org.  Please see "
      "http://www.open-spf.org/Why;identity=alice@example.org;ip=192.0.2.9;receiver=mx.example.net", "550", None, "RCPT",
      "authfailure"),
+    ("libspf2 fail comment", "550 5.7.1 domain of alice@example.org does not designate 192.0.2.9 as permitted sender",
+     "550", "5.7.1", "RCPT", "authfailure"),
+    ("libspf2 softfail comment", "550 5.7.1 transitioning example.org does not designate 192.0.2.9 as permitted "
+     "sender", "550", "5.7.1", "RCPT", "authfailure"),
+    ("Mail::SPF default explanation", "550 Rejected by SPF record", "550", None, "RCPT", "authfailure"),
+    ("OpenDMARC reject", "550 5.7.1 rejected by DMARC policy for example.org", "550", "5.7.1", "DATA", "authfailure"),
+    # blocked: the Exim wiki's dynamic-client ACL examples
+    ("Exim wiki HELO check", "550 Helo is ADSL or DIAL (HELO was dsl-198-51-100-9.example.net) and your ip 192.0.2.9 "
+     "not is a MX/SPF of domain <example.org>", "550", None, "MAIL", "blocked"),
+    ("Exim wiki reverse check", "550 Reverse verified (dsl-198-51-100-9.example.net) is ADSL or DIAL, Helo mx.example.org "
+     "not is 192.0.2.9 and your ip 192.0.2.9 not is a MX/SPF of domain <example.org>", "550", None, "RCPT", "blocked"),
     # suspend: Sendmail confRCPTREJ_MSG
     ("Sendmail proto.m4 confRCPTREJ_MSG", "550 5.2.1 <bob@example.net>... Mailbox disabled for this recipient", "550",
      "5.2.1", "RCPT", "suspend"),
@@ -41,6 +52,11 @@ ROWS = [
      "contenterror"),
     ("Sendmail deliver.c without the enhanced code", "554 Cannot send 8-bit data to 7-bit destination", "554", None,
      None, "contenterror"),
+    # AOL tokens
+    ("AOL 554 HVU:B1", "554 5.7.1 :(HVU:B1) http://postmaster.info.aol.com/errors/554hvub1.html", "554", "5.7.1", "DATA",
+     "spamdetected"),
+    ("AOL 554 RLY:SN", "554 RLY:SN http://postmaster.info.aol.com/errors/554rlysn.html", "554", None, "MAIL",
+     "rejected"),
     # hostunknown: Gmail's DNS notice
     ("Gmail DSN (pfsense issue 52)", "Technical details of permanent failure:\nDNS Error: Address resolution of "
      "example.net. failed: Domain name not found", None, None, None, "hostunknown"),
@@ -63,6 +79,11 @@ def test_round8_wording_gives_its_reason(text: str, smtp: str | None, enhanced: 
     ("550 5.7.1 alice not allowed to act as bob", "550", "5.7.1", "MAIL", "securityerror"),
     # a sender who is not allowed to send from an address is not the SPF wording
     ("554 5.7.1 You are not allowed to send mail from this address", "554", "5.7.1", "MAIL", "securityerror"),
+    # OpenDMARC's quarantine is a header it adds, not a refusal: no phrase was added for it
+    ("550 5.7.1 quarantined by DMARC policy for example.org", "550", "5.7.1", "DATA", "securityerror"),
+    # postfix-policyd-spf-perl's default explanation is a link the normaliser turns into <url>: the code decides
+    ("550 5.7.1 Please see http://www.openspf.org/Why?s=mfrom;id=alice@example.org;ip=192.0.2.9;r=mx.example.net", "550",
+     "5.7.1", "RCPT", "securityerror"),
     # Postfix's temporary DNS failure stays a DNS problem, not a domain that does not exist
     ("Host or domain name not found. Name service error for name=example.net type=MX: Host not found, try again", None,
      "4.4.3", None, "networkerror"),
