@@ -1,5 +1,6 @@
 """Round 8 wordings (analyzer/data/phrases/sources-r8.toml): Exim's SPF ACL refusal, Sendmail's access-map recipient
-refusal, header-size limit and 8-bit conversion failure, and Gmail's DNS notice for a domain that does not exist.
+refusal, header-size limit and 8-bit conversion failure, SPF and DMARC software's refusals, MIMEDefang's texts, AOL's
+HVU:B1 and RLY:SN, konto.pl's 5.1.0 policy refusal.
 
 Each row is built from the source's text (named in the data file) with made-up hosts, addresses and numbers; like
 tests/test_sourced_phrases.py, the classifier of the source-derived phrase files must give the reason by a phrase, and so
@@ -57,9 +58,16 @@ ROWS = [
      "spamdetected"),
     ("AOL 554 RLY:SN", "554 RLY:SN http://postmaster.info.aol.com/errors/554rlysn.html", "554", None, "MAIL",
      "rejected"),
-    # hostunknown: Gmail's DNS notice
-    ("Gmail DSN (pfsense issue 52)", "Technical details of permanent failure:\nDNS Error: Address resolution of "
-     "example.net. failed: Domain name not found", None, None, None, "hostunknown"),
+    # policyviolation: konto.pl's 5.1.0
+    ("konto.pl 5.1.0 policy violation", "550 5.1.0 piWs1j0010jifNx01iWsdh policy violation", "550", "5.1.0", "DATA",
+     "policyviolation"),
+    # MIMEDefang
+    ("MIMEDefang action_bounce default", "554 5.7.1 Forbidden for policy reasons", "554", "5.7.1", "DATA",
+     "policyviolation"),
+    ("MIMEDefang shipped filter", "554 5.7.1 MIME type message/partial not accepted here", "554", "5.7.1", "DATA",
+     "contenterror"),
+    ("mimedefang.pl MIME parts limit", "554 5.7.1 Message contained too many MIME parts.  We do not accept such "
+     "complicated messages.", "554", "5.7.1", "DATA", "contenterror"),
 ]
 
 
@@ -106,3 +114,4 @@ def test_a_postfix_log_line_quoting_the_remote_reply(tmp_path: Path, said: str, 
                    f"said: {said})\n")
     (found,) = read_records([str(log)])
     assert found.reason == reason, found.rule
+
