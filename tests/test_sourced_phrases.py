@@ -15,7 +15,7 @@ from analyzer.classify import Classifier, default_classifier, load_rules
 from analyzer.records import Record
 
 #: phrase files written from the sources of the wording (not from looking at samples)
-SOURCED = ["postfix.toml", "mtas.toml", "providers.toml", "regional.toml", "gateways.toml", "asia-esp.toml", "sources-r3.toml", "sources-r4a.toml", "sources-r4b.toml", "sources-r6b.toml", "sources-r6a.toml", "sources-r6d.toml", "greylisting.toml", "sources-r7.toml", "sources-r8.toml"]
+SOURCED = ["postfix.toml", "mtas.toml", "providers.toml", "regional.toml", "gateways.toml", "asia-esp.toml", "sources-r3.toml", "sources-r4a.toml", "sources-r4b.toml", "sources-r6b.toml", "sources-r6a.toml", "sources-r6d.toml", "greylisting.toml", "sources-r7.toml", "sources-r8.toml", "sources-r9.toml"]
 
 
 @lru_cache(maxsize=1)
