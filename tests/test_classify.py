@@ -57,6 +57,9 @@ def test_user_unknown_without_a_command_keeps_sisimai_name_in_its_column() -> No
     # an answer to MAIL FROM is about the sender
     assert decide("553 5.1.0 <x@example.org> does not exist", smtp="553", enhanced="5.1.0",
                   smtp_command="MAIL")[0] == "rejected"
+    # ... also when only words say it: the sender address is unknown there (it was onhold)
+    assert decide("550 User unknown", smtp="550", smtp_command="MAIL") == (
+        "rejected", False, "phrase:userunknown->MAIL:rejected")
     # a refusal of the greeting or HELO with nothing more specific is "blocked", whatever its 5.7.x code
     assert decide("554 5.7.1 go away", smtp="554", enhanced="5.7.1", smtp_command="EHLO") == (
         "blocked", False, "command:HELO")
