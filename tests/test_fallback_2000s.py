@@ -99,6 +99,31 @@ TEXT_NOTICES = [
                  "Status: 5.1.1\n",
                  "Returned mail: see the transcript", "The Post Office <postmaster@mx.example.net>",
                  "bob@example.net", ["bob@example.net"], id="zmailer"),
+    # ZMailer's text copy of its report, each field's value on the line under its name, its transcript with "<<-"
+    # and "->>" (vger.kernel.org's "Delivery reports about your email [FAILED(1)]" of 20 Jun 2007, quoted in the
+    # linux-kernel list archive, repository ammarfaizi2/lore-inbox); the MAIL From of the transcript is the sender
+    pytest.param("This is a collection of reports about email delivery\nprocess concerning a message you originated."
+                 "\n\nReporting-MTA: dns; lists.example.org\nArrival-Date: Wed, 20 Jun 2007 06:36:19 -0400\n\n\n"
+                 "FAILED:\n  Original Recipient:\n      rfc822;bob@example.net\n  Final Recipient:\n      "
+                 "RFC822;bob@example.net\n  Status:\n      5.0.0\n  Remote MTA:\n      dns; mx.example.net\n"
+                 "  Diagnostic Code:\n      smtp; 553 (Message-Id header line format error)\n  Control data:\n"
+                 "      smtp example.net bob@example.net 99\n  Diagnostic texts:\n      <<- MAIL From:<carol@example.org>"
+                 " BODY=8BITMIME\n      ->> 250 2.1.0 <carol@example.org>... Sender ok\n      <<- RCPT "
+                 "To:<bob@example.net>\n      ->> 250 2.1.5 <bob@example.net>... Recipient ok\n      <<- DATA\n"
+                 "      ->> 553 Message-Id header line format error\n",
+                 "Delivery reports about your email [FAILED(1)]", "The Post Office <postmaster@lists.example.org>",
+                 "bob@example.net", ["bob@example.net"], id="zmailer-2007"),
+    # ZMailer, two recipients of one session (the report of 21 Sep 2001 in the same archive: the second recipient's
+    # RCPT in the first one's transcript)
+    pytest.param("This is a collection of reports about email delivery\nprocess concerning a message you originated."
+                 "\n\nFAILED:\n  Original Recipient:\n    rfc822;bob@example.net\n  Control data:\n    smtp "
+                 "example.net bob@example.net 99\n  Diagnostic texts:\n...\\\n    <<- MAIL From:<carol@example.org>\n"
+                 "    ->> 250 2.1.0 <carol@example.org>... Sender ok\n    <<- RCPT To:<dave@example.com>\n    ->> 250 "
+                 "2.1.5 <dave@example.com>... Recipient ok\n    <<- DATA\n    ->> 553 5.0.0 Possible Spam\nFAILED:\n"
+                 "  Original Recipient:\n    rfc822;dave@example.com\n  Control data:\n    smtp example.com "
+                 "dave@example.com 99\n",
+                 "Delivery reports about your email [FAILED(2)]", "The Post Office <postmaster@lists.example.org>",
+                 TWO, ["bob@example.net", "dave@example.com"], id="zmailer-2001"),
     # Courier 0.10 (1999): courier/doc/courierdsn.html, https://fossies.org/linux/courier/courier/doc/courierdsn.html
     # (its From is "<@>")
     pytest.param("This is a delivery status notification from mx.example.net,\nrunning the Courier mail server, "
