@@ -145,6 +145,19 @@ TEXT_NOTICES = [
                  "Invalid recipient: <bob@example.net>\n",
                  "Mail System Error - Returned Mail", "MAILER-DAEMON@mx.example.net", "bob@example.net",
                  ["bob@example.net"], id="mail-system-error"),
+    # Verizon's "Mail System Error - Returned Mail" of 13 Jul 2004 (from "Mail Administrator <Postmaster@...>"),
+    # quoted on linux-kernel ("Re: Fwd: Mail System Error - Returned Mail", repository ammarfaizi2/lore-inbox)
+    pytest.param("     Host example.net not found\n\nThe following recipients did not receive this message:\n\n"
+                 "     <bob@example.net>\n\nPlease reply to Postmaster@mx.example.net\nif you feel this message to be "
+                 "in error.\n",
+                 "Mail System Error - Returned Mail", "Mail Administrator <Postmaster@mx.example.net>",
+                 "bob@example.net", ["bob@example.net"], id="verizon-2004"),
+    # MMDF's return of failed mail (NishiOwO/mmdf src/niftp/rtn_proc.c: subject "Failed mail", "Your message was
+    # not delivered to the following addresses:", each address after a tab, "Your message begins as follows:")
+    pytest.param("\nYour message was not delivered to the following addresses: \n\n\tbob@example.net\n\n\n"
+                 "    Your message begins as follows:\n\nFrom: Alice <alice@example.org>\nTo: bob@example.net, "
+                 "dave@example.com\nSubject: hello\n\nhi\n",
+                 "Failed mail", "MMDF Mail System <mmdf@mx.example.net>", TWO, ["bob@example.net"], id="mmdf"),
     # AOL, a sendmail transcript: http://help.aol.co.uk/mailer-daemon-email-message/article/20060816080909990020
     pytest.param("   ----- Transcript of session follows -----\n... while talking to air29.mail.example.com.:\n"
                  ">>> RCPT To:<bob@example.net>\n<<< 550 Mailbox not found\n550 <bob@example.net>... User unknown\n",
