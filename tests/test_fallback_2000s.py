@@ -206,6 +206,12 @@ INLINE_NOTICES = [
                  "\n------- Returned Message --------\n\nSender: alice@example.org\n" + INLINE,
                  "Undeliverable message", "Electronic Postmaster <POSTMASTER@mx.example.net>", ["bob@example.net"],
                  id="compuserve"),
+    # DBMail's own bounce (dbmail/dbmail bounce.c, BOUNCE_NO_SUCH_USER: "This is DBMAIL-SMTP program.", "your message,
+    # addressed to %s,could not be delivered", "E-mail address %s is not known here.", then the original's header)
+    pytest.param("This is DBMAIL-SMTP program.\nI'm sorry to inform you that your message, addressed to "
+                 "bob@example.net,could not be delivered due to the following error.\nE-mail address bob@example.net "
+                 "is not known here.\nHeader of your message follows...\n\n--- header of your message ---\n" + INLINE,
+                 "DBMAIL: delivery failure", "dbmail-bounce@mx.example.net", ["bob@example.net"], id="dbmail"),
     # sendmail of 1991, the local part only in the verdict ("550 lsimpson... User unknown"):
     # http://softlab.ntua.gr/facilities/documentation/internet/zen-1.0/zen-1.0_14.html
     pytest.param("   ----- Transcript of session follows -----\nWhile talking to mx.example.net:\n>>> RCPT "
