@@ -294,8 +294,17 @@ class Mail:
     @cached_property
     def dsn_blocks(self) -> list[dict[str, str]]:
         """Field blocks of the ``message/delivery-status`` parts (per-message block first)."""
+        return self._report_blocks("message/delivery-status", "message/global-delivery-status")
+
+    @cached_property
+    def mdn_blocks(self) -> list[dict[str, str]]:
+        """Field blocks of the ``message/disposition-notification`` parts (RFC 8098 3.1, RFC 6533)."""
+        return self._report_blocks("message/disposition-notification",
+                                   "message/global-disposition-notification")
+
+    def _report_blocks(self, *types: str) -> list[dict[str, str]]:
         blocks: list[dict[str, str]] = []
-        for part in self.parts_of("message/delivery-status", "message/global-delivery-status"):
+        for part in self.parts_of(*types):
             payload = part.get_payload()
             if isinstance(payload, list):
                 for sub in payload:

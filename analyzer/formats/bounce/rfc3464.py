@@ -64,10 +64,22 @@ def _recipients(blocks: list[dict[str, str]]) -> set[str]:
     return {address_of(b.get("final-recipient") or b.get("original-recipient") or "") for b in blocks} - {""}
 
 
+#: An MDN that says the message was refused on arrival, not read: a Sieve "reject" (RFC 5429 2.1.1: an MDN
+#: with "Disposition: automatic-action/MDN-sent-automatically; deleted"), as Dovecot's deliver (src/deliver/
+#: mail-send.c, "Your message was automatically rejected by Dovecot Mail Delivery Agent.") and Cyrus lmtpd
+#: (imap/lmtp_sieve.c, "... rejected by Sieve, a mail filtering language.") send it, the recipient only in
+#: the MDN's Final-Recipient; RFC 3798 3.2.6.2 also has "denied" and "failed".  A read receipt is not one.
+_REFUSED = re.compile(
+    r"automatic-action\s{0,4}/\s{0,4}mdn-sent-automatically\s{0,4};\s{0,4}(?:deleted|denied|failed)\b")
+
+
 def _blocks(mail: Mail) -> list[dict[str, str]]:
     blocks = mail.dsn_blocks
     if any("final-recipient" in b or "original-recipient" in b for b in blocks):
         return blocks
+    refused = [b for b in mail.mdn_blocks if _REFUSED.match(b.get("disposition", "").strip().lower())]
+    if any("final-recipient" in b for b in refused):
+        return refused
     body = mail.body_text
     if _INLINE.search(body):
         return field_blocks(body)

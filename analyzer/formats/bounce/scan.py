@@ -20,7 +20,11 @@ from typing import Any
 from ...classify import command_of
 from .base import Hit, codes, squash
 
-ADDRESS = r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
+#: An address as the notices write it: RFC 5321 4.1.2 Mailbox = Local-part "@" ( Domain / address-literal ),
+#: where a Domain may be one label (a local host of the 2000s, "bob@mailhost") and an address literal is
+#: 4.1.3's "[192.0.2.1]" or "[IPv6:2001:db8::1]" (a notice of a delivery to a host without a name).
+ADDRESS = (r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@"
+           r"(?:[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}|\[(?:IPv6:)?[\da-fA-F.:]{2,45}\])")
 _ADDRESS = re.compile(ADDRESS)
 _FIELD_NAME = re.compile(r"^([a-z][\w -]{0,30}?)\s{0,4}:")
 
