@@ -17,7 +17,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,9 +32,8 @@ from ..sources import ExpansionError, Input, InputError, open_inputs
 from .executors import Executor, Here, Pending, Processes
 from .plan import Unit, ranges, worth_splitting, worth_spooling
 from .progress import Progress
-from .reduce import Carry, reduce_input
+from .reduce import Carry, Reduction
 from .spool import spool_folder
-from .work import Result
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,13 +51,12 @@ READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
 @dataclass
 class _Part:
-    """One input of the run: what earlier runs read of it, and its units' results so far."""
+    """One input of the run: what earlier runs read of it, and its units' results reduced so far."""
 
     whole: Input
     source: Input | None  # the part to read (None: nothing new since the last run)
     earlier: Tally
-    results: list[Result] = field(default_factory=list)
-    tables: list[pa.Table] = field(default_factory=list)
+    reduction: Reduction | None = None
 
 
 def read_frame(inputs: Iterable[str] | str, accounting: Accounting | None = None,
@@ -181,16 +179,17 @@ class _Run:
             return
         if not self.waited and not isinstance(self.executor, Here) and self.executor.takes(unit):
             self.parsed()  # the workers parse while the caller loads what it needs
-        if not part.results:
+        if part.reduction is None:
+            assert part.source is not None
+            part.reduction = Reduction(part.source, self.carry)
             self.bar.reading(part.whole.name, part.whole.path.stat().st_size
                              if part.whole.path is not None and part.whole.path.is_file() else 0)
         try:
             result = pending()
         except READ_ERRORS as error:
             raise InputError(f"{part.whole.name}: cannot read: {error}") from None
-        part.results.append(result)
         table = self.carry.join(result)
-        part.tables.append(self.compactor.add(table) if self.compactor is not None else table)
+        part.reduction.add(result, self.compactor.add(table) if self.compactor is not None else table)
         self.bar.advance(unit.size)
 
     def _finish(self, part: _Part, accounting: Accounting, done: list[tuple[Input, pa.Table]]) -> None:
@@ -198,7 +197,8 @@ class _Run:
         if part.source is None:  # nothing new since the last run
             accounting.tallies.append(part.earlier)
             return
-        table, tally = reduce_input(part.source, part.results, part.tables, self.carry)
+        reduction, part.reduction = part.reduction or Reduction(part.source, self.carry), None
+        table, tally = reduction.finish()
         tally.earlier += part.earlier.earlier
         accounting.tallies.append(tally)
         accounting.warnings.extend(tally.warnings)
