@@ -108,7 +108,9 @@ def read_frame(inputs: Iterable[str] | str, accounting: Accounting | None = None
         store.keep_in_flight(carry.senders, carry.sizes)
         store.keep_carried(carry.traffic_state())
     accounting.compacted = compactor
-    return _frame([table for _, table in done])
+    tables = [table for _, table in done]
+    done.clear()
+    return _frame(tables)
 
 
 @dataclass
@@ -225,7 +227,10 @@ def _frame(tables: list[pa.Table]) -> pd.DataFrame:
     from ..frame import concat, from_table
     from ..table import to_table
 
-    frames = [from_table(table) for table in tables] or [from_table(to_table([]))]
+    frames = []
+    while tables:  # each table is let go once converted
+        frames.append(from_table(tables.pop(0)))
+    frames = frames or [from_table(to_table([]))]
     if any("weight" in f.columns for f in frames):  # compacted: an input without records is derived too
         frames = [derive_frame(f) for f in frames]
     if len(frames) == 1:
