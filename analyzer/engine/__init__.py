@@ -110,7 +110,9 @@ def read_frame(inputs: Iterable[str] | str, accounting: Accounting | None = None
     accounting.compacted = compactor
     tables = [table for _, table in done]
     done.clear()
-    return _frame(tables)
+    df = _frame(tables)
+    processes.release_memory()  # the tables' memory, now in the DataFrame
+    return df
 
 
 @dataclass
@@ -192,6 +194,8 @@ class _Run:
             raise InputError(f"{part.whole.name}: cannot read: {error}") from None
         table = self.carry.join(result)
         part.reduction.add(result, self.compactor.add(table) if self.compactor is not None else table)
+        del result, table
+        processes.release_memory()  # what the unit's join and compaction freed
         self.bar.advance(unit.size)
 
     def _finish(self, part: _Part, accounting: Accounting, done: list[tuple[Input, pa.Table]]) -> None:
