@@ -15,7 +15,7 @@ import pyarrow as pa
 from ..formats import postfix_log
 from ..records import COUNTERS, Tally
 from ..sources import Input
-from ..table import to_table
+from ..table import concat_tables, to_table
 from ..traffic import Traffic
 from .work import Result
 
@@ -75,8 +75,7 @@ class Reduction:
         tables, self.tables = self.tables, []
         if len(tables) == 1:
             return tables[0], tally
-        # chunks, not one copy: the DataFrame combines them a column at a time (frame.from_table)
-        return (pa.concat_tables(tables).unify_dictionaries() if tables else to_table([])), tally
+        return (concat_tables(tables) if tables else to_table([])), tally
 
     def _merged(self, unit: str) -> Tally:
         if self.tally is None:
