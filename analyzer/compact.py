@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .table import LOCAL_TIME, UTC_OFFSET
+from .table import LOCAL_TIME, UTC_OFFSET, kept_apart
 
 if TYPE_CHECKING:  # pandas is loaded by the consumers' helpers only: the engine reads inputs first
     import pandas as pd
@@ -205,7 +205,7 @@ class Compactor:
         self.side.add(recipients, delays)
         self.rows_in += table.num_rows
         self.rows_out += collapsed.num_rows
-        return collapsed
+        return kept_apart(collapsed)
 
 
 def _is(table: pa.Table, status: str) -> pa.Array:

@@ -6,7 +6,7 @@ Nothing here knows about file formats or templates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -31,21 +31,28 @@ def to_frame(records: Iterable[Record]) -> pd.DataFrame:
     return from_table(to_table(records))
 
 
-def from_table(table: pa.Table) -> pd.DataFrame:
+def from_table(table: pa.Table, release: Callable[[], None] | None = None) -> pd.DataFrame:
     """The records DataFrame of a table of :func:`analyzer.table.to_table`: strings as pyarrow-backed
     strings, categories as categoricals, times as datetime64[us].
 
     Times are UTC instants when every stamp carried an offset, else the wall clock as written (of
-    offset stamps too, rather than dropping them).
+    offset stamps too, rather than dropping them).  Each column of ``table`` is dropped from it once
+    converted: of a table the caller lets go, the rows of several chunks are not held twice.
+    ``release`` is called after each column (to hand the freed memory back, before the next copy).
     """
     data: dict[str, Any] = {}
+    offsets = table.column(UTC_OFFSET)
     for name in table.column_names:
         chunked = table.column(name)
+        table = table.drop_columns([name])
         column = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()  # (which copies)
+        del chunked
+        if release is not None:
+            release()
         if name == UTC_OFFSET:
             continue
         if name in ("time", "last_time"):
-            data[name] = _times(column, table.column(UTC_OFFSET))
+            data[name] = _times(column, offsets)
         elif name == "hard":
             values = column.fill_null(False).to_numpy(zero_copy_only=False)
             data[name] = pd.arrays.BooleanArray(values, column.is_null().to_numpy(zero_copy_only=False))
@@ -192,12 +199,12 @@ def by_domain(df: pd.DataFrame) -> pd.DataFrame:
 
 def by_reason(df: pd.DataFrame) -> pd.DataFrame:
     """Failed records per reason with the hard-bounce count."""
-    failed = df.loc[~df["status"].isin(("sent",))]
+    failed = df.loc[~df["status"].isin(("sent",)), ["reason", "hard"]]  # (not a copy of every column)
     table = (
         failed.assign(reason=as_string(failed["reason"]).fillna("undefined"),
                       hard=failed["hard"].fillna(False))
         .groupby("reason")
-        .agg(count=("source", "size"), hard=("hard", "sum"))
+        .agg(count=("reason", "size"), hard=("hard", "sum"))
         .reset_index()
     )
     table = table.assign(hard=table["hard"].astype("int64"))

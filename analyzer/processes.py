@@ -41,6 +41,21 @@ def end_with_parent() -> None:
         pass
 
 
+def release_memory() -> None:
+    """Hand the memory freed so far back to the system: Arrow's pool's unused pages and, on glibc,
+    the free parts of the C heap (``malloc_trim``).  Both allocators keep freed memory for reuse,
+    which after the work on many units was a third of a run's RSS."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
 def forked(function: Callable[[], T]) -> Callable[[], T]:
     """Start ``function`` in a forked child process now; the returned callable waits for its
     (pickled) result.  The child shares the parent's data as it was at the fork, without copying.

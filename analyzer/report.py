@@ -167,7 +167,8 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
         "domains": rows(domains.head(top)),
         "providers": [],
         "reasons": rows(frame.by_reason(df)),
-        "inbound": rows(frame.by_reason(df.loc[df["status"] == "rejected"]).head(top)),
+        "inbound": rows(frame.by_reason(df.loc[df["status"] == "rejected", ["status", "reason", "hard"]])
+                        .head(top)),
         "blocklists": [], "unknowns": [], "diagnostics": [],
         "timeline": rows(frame.over_time(df)),
         "timeline_left_out": frame.outside_timeline(df),

@@ -45,7 +45,10 @@ def log_records(df: pd.DataFrame) -> pd.DataFrame:
     ``forwarded as`` (a local alias that re-queued the message), else delivered."""
     columns = ["time", "host", "queue_id", "sender", "recipient", "domain", "status", "diagnostic", "reason",
                "size", "delay", "delays", "remote_mta", "remote_ip", "transport", *DERIVED]
-    logs = derive_frame(df.loc[as_string(df["parser"]) == "postfix-log"])[columns]
+    present = [c for c in columns if c in df.columns]
+    from_logs = (as_string(df["parser"]) == "postfix-log").fillna(False).astype(bool)
+    # not a copy when every row is of a log (then the columns are shared), else these columns only
+    logs = derive_frame(df[present] if from_logs.all() else df.loc[from_logs, present])[columns]
     status = as_string(logs["status"])
     sent = (status == "sent").fillna(False).astype(bool)
     forwarded = logs["forwarded"].astype(bool)
@@ -190,7 +193,9 @@ def delivery_pairs(logs: pd.DataFrame) -> pd.DataFrame:
     sums (whole microseconds) and counts of the delays of delivered mail (``delay`` as ``sent_delay``, the
     four parts of ``delays=``) and the largest ``delay`` of any attempt (pflogsumm's maximum counts
     deferrals too)."""
-    attempts = logs.loc[logs["delivered"] | (logs["status"] == "deferred")]
+    attempts = logs.loc[logs["delivered"] | (logs["status"] == "deferred"),
+                        ["domain", "remote_mta", "delivered", "weight", "size", "delay_max",
+                         *(f"{name}_{end}" for name in SUMMED for end in ("us", "n"))]]
     sent = attempts["delivered"]
     weight = attempts["weight"].astype("int64")
 

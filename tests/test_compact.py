@@ -171,3 +171,37 @@ def test_a_frame_without_weights_counts_one_per_row() -> None:
     df = to_frame([record(1), record(2, "deferred")])
     assert compact.weights(df).tolist() == [1, 1]
     assert by_status(df)["count"].tolist() == [1, 1]
+
+
+def test_a_log_read_in_many_units_reports_as_read_in_one(generate, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each unit's tally and traffic figures are merged as the unit is reduced (engine.reduce.Reduction)
+    and its compacted table is kept apart, concatenated and converted column by column: the report is
+    that of one unit; a run that merges no unit's traffic figures shows the comparison can fail."""
+    from analyzer.traffic import Traffic
+
+    log, _ = generate("-n", "40000", "-s", "9")
+    (tmp_path / "one").mkdir()
+    whole = outputs(tmp_path / "one", [str(log)], full=False)
+    monkeypatch.setitem(plan.CHUNK_BYTES, postfix_log.NAME, 400_000)  # about 16 units, on 2 processes
+    (tmp_path / "many").mkdir()
+    split = outputs(tmp_path / "many", [str(log)], "-j", "2", full=False)
+    for name in whole:
+        assert split[name] == whole[name], name
+    monkeypatch.setattr(Traffic, "add", lambda self, other: None)
+    (tmp_path / "mutated").mkdir()
+    mutated = outputs(tmp_path / "mutated", [str(log)], "-j", "2", full=False)
+    assert mutated["summary"]["traffic"] != whole["summary"]["traffic"]
+
+
+def test_tables_are_concatenated_and_converted_column_by_column() -> None:
+    from analyzer.frame import from_table
+    from analyzer.table import concat_tables, kept_apart
+
+    parts = [to_table([record(1), record(2, "deferred")]), to_table([record(3, recipient="b@example.org")])]
+    expected = from_table(pa.concat_tables(parts).unify_dictionaries().combine_chunks())
+    tables = [kept_apart(part) for part in parts]
+    assert [t.to_pylist() for t in tables] == [t.to_pylist() for t in parts]
+    combined = concat_tables(tables)
+    assert combined.to_pylist() == pa.concat_tables(parts).to_pylist()
+    assert from_table(combined).equals(expected)  # its chunks combined there, column by column

@@ -121,7 +121,7 @@ def test_times_become_utc_only_when_every_stamp_of_the_joined_tables_has_an_offs
     assert str(utc.dt.tz) == "UTC"
     assert utc.tolist() == [pd.Timestamp("2026-01-01 01:00", tz="UTC"), pd.Timestamp("2026-01-01 03:05", tz="UTC")]
     mixed = concat_tables([aware, naive])
-    assert mixed.num_rows == 2 and mixed["status"].num_chunks == 1
+    assert mixed.num_rows == 2 and len({str(chunk.dictionary) for chunk in mixed["status"].chunks}) == 1
     wall = frame.from_table(mixed)["time"]  # as one process reads a file that mixes them: wall clock
     assert wall.dt.tz is None and wall.tolist() == [pd.Timestamp("2026-01-01 03:00"), pd.Timestamp(
         "2026-11-28 03:02")]

@@ -48,19 +48,43 @@ class Carry:
         return table
 
 
-def reduce_input(source: Input, results: list[Result], tables: list[pa.Table], carry: Carry
-                 ) -> tuple[pa.Table, Tally]:
-    """One table and one tally for ``source`` from its units' results and joined tables."""
-    tally = merge_tallies(source, [result.tally for result in results])
-    if source.kind == postfix_log.NAME:  # arrivals in flight before this input meet their qmgr lines
-        tally.traffic = Traffic(arrived=carry.arrived, connects=carry.connects,
-                                tls_sessions=carry.tls_sessions)
-        for result in results:
-            tally.traffic.add(result.tally.traffic)
-        postfix_log.check_recognised(source, tally)
-    if len(tables) == 1:
-        return tables[0], tally
-    return (concat_tables(tables) if tables else to_table([])), tally
+@dataclass
+class Reduction:
+    """One input's units reduced as their results come, in plan order: each unit's tally and traffic
+    figures are merged at once (a unit's own are not kept: they grow with its distinct clients and
+    senders), its joined table is collected."""
+
+    source: Input
+    carry: Carry
+    tally: Tally | None = None
+    tables: list[pa.Table] = field(default_factory=list)
+
+    def add(self, result: Result, table: pa.Table) -> None:
+        """The next unit's result and its joined (and perhaps compacted) table."""
+        merged = self._merged(result.tally.unit)
+        merge_tally(merged, result.tally)
+        if merged.traffic is not None:
+            merged.traffic.add(result.tally.traffic)
+        self.tables.append(table)
+
+    def finish(self) -> tuple[pa.Table, Tally]:
+        """One table and one tally for the input; the units' tables are let go."""
+        tally = self._merged("lines")
+        if self.source.kind == postfix_log.NAME:
+            postfix_log.check_recognised(self.source, tally)
+        tables, self.tables = self.tables, []
+        if len(tables) == 1:
+            return tables[0], tally
+        return (concat_tables(tables) if tables else to_table([])), tally
+
+    def _merged(self, unit: str) -> Tally:
+        if self.tally is None:
+            self.tally = Tally(source=self.source.name, kind=self.source.kind, unit=unit)
+            if self.source.kind == postfix_log.NAME:  # arrivals in flight before it meet their qmgr lines
+                carry = self.carry
+                self.tally.traffic = Traffic(arrived=carry.arrived, connects=carry.connects,
+                                             tls_sessions=carry.tls_sessions)
+        return self.tally
 
 
 def _with_senders(table: pa.Table, in_flight: dict[tuple[str, str], str],
@@ -82,16 +106,13 @@ def _with_senders(table: pa.Table, in_flight: dict[tuple[str, str], str],
     return table
 
 
-def merge_tallies(source: Input, tallies: list[Tally]) -> Tally:
-    """One tally for the whole input from the tallies of its units."""
-    merged = Tally(source=source.name, kind=source.kind, unit=tallies[0].unit if tallies else "lines")
-    for tally in tallies:
-        for name in COUNTERS:
-            setattr(merged, name, getattr(merged, name) + getattr(tally, name))
-        merged.noise_kinds.update(tally.noise_kinds)
-        merged.examples.extend(tally.examples[: max(0, Tally.MAX_EXAMPLES - len(merged.examples))])
-        merged.malformed_examples.extend(
-            tally.malformed_examples[: max(0, Tally.MAX_EXAMPLES - len(merged.malformed_examples))])
-        merged.warnings.extend(tally.warnings)
-        merged.events.update(tally.events)
-    return merged
+def merge_tally(merged: Tally, tally: Tally) -> None:
+    """Add the counts of ``tally`` (of the next unit of an input) to ``merged``."""
+    for name in COUNTERS:
+        setattr(merged, name, getattr(merged, name) + getattr(tally, name))
+    merged.noise_kinds.update(tally.noise_kinds)
+    merged.examples.extend(tally.examples[: max(0, Tally.MAX_EXAMPLES - len(merged.examples))])
+    merged.malformed_examples.extend(
+        tally.malformed_examples[: max(0, Tally.MAX_EXAMPLES - len(merged.malformed_examples))])
+    merged.warnings.extend(tally.warnings)
+    merged.events.update(tally.events)
