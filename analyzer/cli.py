@@ -112,11 +112,12 @@ def _check_outputs(inputs: tuple[str, ...], outputs: dict[str, str | None]) -> N
             raise UsageFailure(f"{where}: is one of the inputs; refusing to overwrite it")
 
 
-def _prepare_report(lang: str) -> None:
-    """Load pandas and the report's modules and templates (while worker processes parse)."""
+def _prepare_report(lang: str, html: bool, text: bool) -> None:
+    """Load pandas and the report's modules and the templates the run writes with (while worker
+    processes parse)."""
     from . import report
 
-    report.prepare(lang)
+    report.prepare(lang, html=html, text=text)
 
 
 class _AnalysisByDefault(click.Group):
@@ -300,9 +301,11 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
     as the last complete run did); the alerts that hold.  With ``compact``, successful deliveries
     are collapsed into weighted rows as they are read (:mod:`analyzer.compact`)."""
     accounting = Accounting()
+    show_text = bool(out.text) or not (quiet or out.to_stdout())
     try:
         df = read_frame(list(inputs), accounting, classifier=classifier, jobs=jobs,
-                        while_parsing=lambda: _prepare_report(lang), store=store, engine=engine,
+                        while_parsing=lambda: _prepare_report(lang, bool(out.html), show_text),
+                        store=store, engine=engine,
                         progress=not quiet, compact=compact)
     except InputError as error:
         raise UsageFailure(str(error)) from None
@@ -362,11 +365,12 @@ def _analyze(inputs: tuple[str, ...], store: Store | None, out: _Outputs, hints:
             write_rows(out.suppress, SUPPRESSION_COLUMNS, suppression_rows(entries))
             if store is not None:
                 store.keep_suppression(entries)
-        text = render_text(summary)
-        if out.text:
-            write_text(out.text, text)
-        elif not quiet and not out.to_stdout():
-            click.echo(text, nl=False)
+        if show_text:
+            text = render_text(summary)
+            if out.text:
+                write_text(out.text, text)
+            else:
+                click.echo(text, nl=False)
     except OSError as error:
         raise UsageFailure(f"cannot write {error.filename}: {error.strerror or error}") from None
     lists = [str(row["list"]) for row in summary["blocklists"] if row["direction"] == "outbound"]
