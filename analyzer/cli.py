@@ -395,7 +395,9 @@ def _run_day(df: Any) -> str:
     """The day a run reports on: that of its latest record (today without any)."""
     from datetime import date
 
-    times = (df["last_time"] if "last_time" in df.columns else df["time"]).dropna()
+    from .compact import last_times
+
+    times = last_times(df).dropna()
     if times.empty:
         return date.today().isoformat()
     latest = times.max()

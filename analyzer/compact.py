@@ -281,6 +281,12 @@ def _concat(kept: pa.Table, grouped: pa.Table) -> pa.Table:
 # ---- for the consumers: counting with weights, and per-record values from the side tables
 
 
+def last_times(df: pd.DataFrame) -> pd.Series:
+    """Each row's latest time: ``last_time`` (a collapsed row's last record), or ``time`` for a frame
+    without it."""
+    return df["last_time"] if "last_time" in df.columns else df["time"]
+
+
 def weights(df: pd.DataFrame) -> pd.Series:
     """How many records each row stands for: ``weight``, or 1 per row for a frame without it."""
     import pandas as pd

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.types import union_categoricals
 
-from .compact import DERIVED, weights
+from .compact import DERIVED, last_times, weights
 from .outcomes import ATTEMPT_STATUSES, FAILURE_STATUSES
 from .records import Record
 from .table import CATEGORIES, NUMBERS, UTC_OFFSET, to_table
@@ -329,7 +329,7 @@ def over_time(df: pd.DataFrame, freq: str | None = None, max_buckets: int = 400,
     if timed.empty:
         return pd.DataFrame(columns=["time", *groups, "total"])
     first = timed["time"].min()
-    last = (df.loc[timed.index, "last_time"] if "last_time" in df.columns else timed["time"]).max()
+    last = last_times(df).loc[timed.index].max()
     if freq is None:
         span = last - first
         freq = "h" if span <= pd.Timedelta(days=3) else "D" if span <= pd.Timedelta(days=max_buckets) else "W"

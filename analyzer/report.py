@@ -133,7 +133,7 @@ def summarize(df: pd.DataFrame, accounting: Accounting, top: int = 20, hints: Hi
     counts = dict(zip(status["status"], status["count"], strict=True))
     attempts = sum(counts.get(s, 0) for s in frame.ATTEMPT_STATUSES)
     timed = df["time"].dropna()
-    last = (df["last_time"] if "last_time" in df.columns else df["time"]).dropna()
+    last = compact.last_times(df).dropna()
     weight = compact.weights(df)
     from_logs = (frame.as_string(df["parser"]) == "postfix-log").fillna(False).astype(bool)
     headline = {

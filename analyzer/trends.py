@@ -37,12 +37,12 @@ def days_before(day: str, days: int) -> str:
 def daily_rows(df: pd.DataFrame, run_day: str) -> list[tuple]:
     """This run's records as daily aggregates: one row per :data:`DAILY_KEYS` with count, first and
     last seen (records without a time count on ``run_day``); each row counts its ``weight``."""
-    from .compact import weights
+    from .compact import last_times, weights
     from .providers import with_provider
 
     if df.empty:
         return []
-    times, last = df["time"], df["last_time"] if "last_time" in df.columns else df["time"]
+    times, last = df["time"], last_times(df)
     if getattr(times.dtype, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
         last = last.dt.tz_convert("UTC").dt.tz_localize(None)
